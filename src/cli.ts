@@ -1,0 +1,46 @@
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Command } from 'commander';
+import { resolveTemporalCli } from './dev/temporal-cli.js';
+import { loadConfig } from './config.js';
+import { start } from './dev/start.js';
+import { OnceflowError } from './errors.js';
+
+const program = new Command()
+  .name('onceflow')
+  .description('AI agents as durable Temporal workflows where every side effect happens once');
+
+// The SDK logs every worker state change at INFO; a terminal user wants our lines and warnings.
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+program
+  .command('setup')
+  .description('make sure a Temporal CLI is available (builds it once with Go when needed)')
+  .action(async () => {
+    const config = loadConfig();
+    if (config.temporalAddress) {
+      process.stdout.write(`onceflow: using TEMPORAL_ADDRESS ${config.temporalAddress}; nothing to set up\n`);
+      return;
+    }
+    const source = await resolveTemporalCli();
+    process.stdout.write(
+      `onceflow: Temporal CLI: ${source.kind === 'path' ? `${source.path} (${source.origin})` : "the SDK's download on first start"}\n`,
+    );
+  });
+
+program
+  .command('start')
+  .description('run the embedded default: dev server, Postgres, worker and a demo task; Ctrl-C stops all')
+  .action(async () => {
+    await start(loadConfig());
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  const message =
+    err instanceof OnceflowError
+      ? `${err.code}: ${err.message}`
+      : err instanceof Error
+        ? err.message
+        : String(err);
+  process.stderr.write(`onceflow: ${message}\n`);
+  process.exit(1);
+});

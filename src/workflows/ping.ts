@@ -1,0 +1,13 @@
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+
+const { recordEvent } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 5 },
+});
+
+/** Proves the plumbing: one activity writes one row to Postgres. Returns the row id. */
+export async function pingWorkflow(message: string): Promise<{ eventId: number }> {
+  const { id } = await recordEvent({ taskId: workflowInfo().workflowId, kind: 'ping', detail: { message } });
+  return { eventId: id };
+}
