@@ -1,0 +1,444 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type pg from 'pg';
+import { OnceflowError } from '../errors.js';
+import { BusinessError, IdempotencyKeyReusedError, KeyInUseError, OutcomeUnknownError } from './errors.js';
+import { SQL, toLedgerRow, type LedgerRow, type RawRow, type RecoveryPolicy } from './ledger-rows.js';
+import { CounterBuffer, queryStats, type LedgerStats } from './ledger-stats.js';
+
+export type { LedgerRow, LedgerStatus, RecoveryPolicy } from './ledger-rows.js';
+export type { LedgerCounts, LedgerStats } from './ledger-stats.js';
+
+/** What `verify` reports: the effect was found downstream (with its result), or it was not. */
+export type VerifyResult<T> = { found: true; result: T } | { found: false };
+
+/** One guarded effect. */
+export interface OnceRequest<T> {
+  /** The intent key (see `intentKey` / `deriveIntent`). */
+  key: string;
+  /** The business task the key belongs to (the workflow ID). */
+  scope: string;
+  /** The tool or operation name, for stats and people. */
+  operation: string;
+  /** Fingerprint of the request's identity and stable fields (see `deriveIntent`). */
+  fingerprint: string;
+  /** What to do when an earlier attempt crashed (its row is `in_progress` with an expired lease). */
+  recovery: RecoveryPolicy;
+  /** How long a claim lives without completing before it counts as crashed. Default: the ledger's `leaseMs`. */
+  leaseMs?: number;
+  /** Asks the downstream whether the effect already happened. Required when `recovery` is `'verify'`. */
+  verify?: () => Promise<VerifyResult<T>>;
+}
+
+/**
+ * How the result came about: `executed` (performed under a fresh or released claim), `replayed` (read
+ * from a finished row, nothing performed), `recovered` (an earlier attempt crashed and the recovery
+ * policy completed the key: `resume` performed again, or `verify` found the effect or performed).
+ */
+export type OnceOutcome = 'executed' | 'replayed' | 'recovered';
+
+/** What {@link Ledger.once} returns. `result` is always the JSON round trip of what `perform` returned. */
+export interface OnceResult<T> {
+  outcome: OnceOutcome;
+  result: T;
+  key: string;
+  /** Claims of this key so far, this one included (1 on a first execution). */
+  attempts: number;
+  /** When the key was first claimed. */
+  firstExecutedAt: Date;
+}
+
+/** Handed to `perform`. */
+export interface PerformContext {
+  /** The intent key: hand it to the downstream (Idempotency-Key, Message-ID, unique column). */
+  key: string;
+  /** 1 on the first claim, then one more per take-over. */
+  attempt: number;
+  /** An earlier attempt may have reached the downstream: it must dedup by `key`. */
+  recovering: boolean;
+}
+
+/** Options of {@link Ledger}. */
+export interface LedgerOptions {
+  /** Lease owner written on claims. Default `hostname:pid:random`. */
+  owner?: string;
+  /** Default lease of a claim, in ms. Default 30 000. */
+  leaseMs?: number;
+  /** How long a row is kept after its first claim; longer than the longest task. Default 30 days. */
+  retentionMs?: number;
+  /** Clock for leases, timestamps and pruning. Default `() => new Date()`. */
+  now?: () => Date;
+  /** How often buffered replay/conflict/in-flight counters are written. Default 1000 ms. */
+  statsFlushMs?: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const MAX_READS = 5;
+
+interface Claim {
+  attempt: number;
+  createdAt: Date;
+  recovering: boolean;
+  /** Set when the claim took over an expired lease. */
+  recoveredBy: RecoveryPolicy | undefined;
+}
+
+function serialise(result: unknown): { text: string; value: unknown } {
+  const text = JSON.stringify({ v: result });
+  return { text, value: (JSON.parse(text) as { v?: unknown }).v };
+}
+
+function describeError(err: unknown): Record<string, unknown> {
+  if (err instanceof OnceflowError) return { code: err.code, message: err.message };
+  if (err instanceof Error) return { code: 'TRANSIENT', message: err.message, name: err.name };
+  return { code: 'TRANSIENT', message: String(err) };
+}
+
+/**
+ * The Postgres idempotency ledger (DESIGN "The ledger"): one row per intent key in `idempotency_ledger`.
+ * Stats counters that do not change a row are buffered and flushed in batches: call {@link close} (or
+ * {@link flush}) before the process exits to keep the last interval's counts. Does not own the pool.
+ */
+export class Ledger {
+  private readonly owner: string;
+  private readonly leaseMs: number;
+  private readonly retentionMs: number;
+  private readonly now: () => Date;
+  private readonly counters: CounterBuffer;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    options: LedgerOptions = {},
+  ) {
+    this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.retentionMs = options.retentionMs ?? 30 * DAY_MS;
+    this.now = options.now ?? (() => new Date());
+    this.counters = new CounterBuffer(pool, options.statsFlushMs ?? 1000);
+  }
+
+  /**
+   * Performs an effect at most once per key and records its outcome; every later request with the key
+   * gets that outcome without performing. In order:
+   * - **new key**: claim it (an `in_progress` row with a lease), call `perform`, store the result;
+   *   `executed`. Costs a SELECT, an INSERT and an UPDATE (two commits).
+   * - **same key, other fingerprint** (any status): {@link IdempotencyKeyReusedError}, terminal.
+   * - **succeeded**: the stored result, `perform` not called; `replayed`. One SELECT.
+   * - **failed** with a business error: that {@link BusinessError} again, terminal.
+   * - **in progress, lease live** (a concurrent duplicate): {@link KeyInUseError}, retryable; the retry
+   *   replays the other attempt's outcome once it finishes.
+   * - **in progress, lease expired** (the attempt crashed, outcome unknown), by `recovery`:
+   *   `resume` performs again with `recovering: true` (the downstream dedups by key); `verify` calls
+   *   `verify()` and completes the row with what it found, or performs if nothing was found; `escalate`
+   *   marks the row `needs_attention` and throws {@link OutcomeUnknownError}. Outcome `recovered`.
+   * - **marked for a person**: {@link OutcomeUnknownError} until someone resolves the row.
+   *
+   * What `perform` throws decides the row: a {@link BusinessError} is stored and rethrown (replayed
+   * on every retry); an {@link OutcomeUnknownError} marks the row for a person and is rethrown; any
+   * other error is transient: the claim is released (the row keeps key and fingerprint) and the error
+   * rethrown, so a retry performs again with the same key (after `verify`, under that policy).
+   * Results must be JSON-serialisable; what is returned is their JSON round trip on every path.
+   */
+  async once<T>(req: OnceRequest<T>, perform: (ctx: PerformContext) => Promise<T>): Promise<OnceResult<T>> {
+    if (req.recovery === 'verify' && !req.verify) {
+      throw new TypeError(`once(${req.operation}): recovery 'verify' needs a verify function`);
+    }
+    for (let reads = 0; reads < MAX_READS; reads++) {
+      const row = await this.read(req.key);
+      let claim: Claim | undefined;
+      if (!row) {
+        claim = await this.claim(req);
+      } else {
+        const replay = this.answerFromRow<T>(req, row);
+        if (replay) return replay;
+        claim = await this.takeOver(req, row);
+      }
+      // A lost race (someone else inserted or took over first): read again and answer from their row.
+      if (claim) return this.perform(req, claim, perform);
+    }
+    throw new KeyInUseError(req.key);
+  }
+
+  /**
+   * Transactional mode, for effects on our own Postgres tables: the claim, `perform(client)` and the
+   * completion run in ONE transaction on one client, so the effect and the row commit together or not
+   * at all (exactly once, not just at most once). A concurrent duplicate waits on the key's row lock
+   * and then replays. A {@link BusinessError} rolls the effect back and stores the error; any other
+   * error rolls back everything, leaving neither effect nor row. Do not mix with {@link once} on one key.
+   */
+  async onceInTransaction<T>(
+    req: Omit<OnceRequest<T>, 'recovery' | 'verify' | 'leaseMs'>,
+    perform: (client: pg.PoolClient, ctx: PerformContext) => Promise<T>,
+  ): Promise<OnceResult<T>> {
+    const existing = await this.read(req.key);
+    if (existing) return this.answerFromTransactionalRow(req, existing);
+    const now = this.now();
+    try {
+      const executed = await this.performInTransaction(req, now, perform);
+      if (executed) return executed;
+    } catch (err) {
+      if (!(err instanceof BusinessError)) throw err;
+      await this.pool.query({
+        ...SQL.insertFailed,
+        values: [
+          req.key,
+          req.scope,
+          req.operation,
+          req.fingerprint,
+          JSON.stringify(err),
+          now,
+          this.now(),
+          this.expiry(now),
+        ],
+      });
+    }
+    // Another transaction committed the key first, or we stored a business error: answer from the row.
+    const row = await this.read(req.key);
+    if (!row) throw new KeyInUseError(req.key);
+    return this.answerFromTransactionalRow(req, row);
+  }
+
+  /** BEGIN, claim, perform, complete, COMMIT; undefined when another transaction holds the key. */
+  private async performInTransaction<T>(
+    req: Omit<OnceRequest<T>, 'recovery' | 'verify' | 'leaseMs'>,
+    now: Date,
+    perform: (client: pg.PoolClient, ctx: PerformContext) => Promise<T>,
+  ): Promise<OnceResult<T> | undefined> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      try {
+        // Blocks while a concurrent transaction holds an uncommitted claim of the key, then skips.
+        const claimed = await client.query({ ...SQL.claim, values: this.claimValues(req, now, 0) });
+        if (claimed.rowCount === 0) {
+          await client.query('ROLLBACK');
+          return undefined;
+        }
+        const stored = serialise(await perform(client, { key: req.key, attempt: 1, recovering: false }));
+        await client.query({ ...SQL.succeed, values: [req.key, stored.text, this.now(), 'perform'] });
+        await client.query('COMMIT');
+        return {
+          outcome: 'executed',
+          result: stored.value as T,
+          key: req.key,
+          attempts: 1,
+          firstExecutedAt: now,
+        };
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => (broken = true));
+        throw err;
+      }
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** The row of `key`, if the ledger holds one. */
+  async get(key: string): Promise<LedgerRow | undefined> {
+    const row = await this.read(key);
+    return row && toLedgerRow(row);
+  }
+
+  /** Rows marked for a person (outcome unknown), oldest first. */
+  async needingAttention(options: { scope?: string; limit?: number } = {}): Promise<LedgerRow[]> {
+    const { rows } = await this.pool.query<RawRow>(
+      `SELECT * FROM idempotency_ledger WHERE needs_attention AND ($1::text IS NULL OR scope = $1)
+        ORDER BY created_at LIMIT $2`,
+      [options.scope ?? null, options.limit ?? 100],
+    );
+    return rows.map(toLedgerRow);
+  }
+
+  /**
+   * Deletes rows past their `expires_at` (first claim + retention) in batches of `batchSize` (default
+   * 1000), skipping rows locked by a running attempt and rows marked for a person. Returns how many.
+   */
+  async prune(options: { batchSize?: number } = {}): Promise<number> {
+    const batchSize = options.batchSize ?? 1000;
+    let total = 0;
+    for (;;) {
+      const { rowCount } = await this.pool.query(
+        `DELETE FROM idempotency_ledger WHERE key IN (
+           SELECT key FROM idempotency_ledger WHERE expires_at < $1 AND NOT needs_attention
+            ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+        [this.now(), batchSize],
+      );
+      total += rowCount ?? 0;
+      if ((rowCount ?? 0) < batchSize) return total;
+    }
+  }
+
+  /**
+   * Counts over the retained rows, for a scope or all of them (then with `byScope`, the `top` most
+   * active scopes, default 20). Flushes this ledger's buffered counters first; other processes'
+   * counters show up after their flush interval.
+   */
+  async stats(filter: { scope?: string; top?: number } = {}): Promise<LedgerStats> {
+    await this.counters.flush();
+    return queryStats(this.pool, filter);
+  }
+
+  /** Writes buffered replay/conflict/in-flight counters now. */
+  flush(): Promise<void> {
+    return this.counters.flush();
+  }
+
+  /** Flushes counters and stops the flush timer. Does not end the pool. */
+  close(): Promise<void> {
+    return this.counters.close();
+  }
+
+  private async read(key: string): Promise<RawRow | undefined> {
+    const { rows } = await this.pool.query<RawRow>({ ...SQL.read, values: [key] });
+    return rows[0];
+  }
+
+  private claimValues(
+    req: { key: string; scope: string; operation: string; fingerprint: string },
+    now: Date,
+    leaseMs: number,
+  ) {
+    return [
+      req.key,
+      req.scope,
+      req.operation,
+      req.fingerprint,
+      leaseMs > 0 ? this.owner : null,
+      leaseMs > 0 ? new Date(now.getTime() + leaseMs) : null,
+      now,
+      this.expiry(now),
+    ];
+  }
+
+  private expiry(createdAt: Date): Date {
+    return new Date(createdAt.getTime() + this.retentionMs);
+  }
+
+  private async claim<T>(req: OnceRequest<T>): Promise<Claim | undefined> {
+    const now = this.now();
+    const { rowCount } = await this.pool.query({
+      ...SQL.claim,
+      values: this.claimValues(req, now, req.leaseMs ?? this.leaseMs),
+    });
+    if (rowCount === 0) return undefined;
+    return { attempt: 1, createdAt: now, recovering: false, recoveredBy: undefined };
+  }
+
+  /** Answers a request from a row that settles it, or returns undefined when the row may be taken over. */
+  private answerFromRow<T>(req: OnceRequest<T>, row: RawRow): OnceResult<T> | undefined {
+    if (row.fingerprint !== req.fingerprint) {
+      this.counters.add(req.key, 'conflicts');
+      throw new IdempotencyKeyReusedError(req.key, row.fingerprint, req.fingerprint);
+    }
+    if (row.status === 'succeeded') {
+      this.counters.add(req.key, 'replays');
+      return {
+        outcome: 'replayed',
+        result: row.response?.v as T,
+        key: req.key,
+        attempts: row.attempts,
+        firstExecutedAt: row.created_at,
+      };
+    }
+    if (row.status === 'failed') {
+      this.counters.add(req.key, 'replays');
+      throw BusinessError.fromJSON(row.error ?? { code: 'FAILED', message: 'failed' });
+    }
+    if (row.needs_attention) {
+      throw new OutcomeUnknownError(req.key, row.error?.message ?? 'an earlier attempt was escalated');
+    }
+    if (row.lease_expires_at && row.lease_expires_at.getTime() > this.now().getTime()) {
+      this.counters.add(req.key, 'inFlight');
+      throw new KeyInUseError(req.key, row.lease_expires_at);
+    }
+    return undefined;
+  }
+
+  private answerFromTransactionalRow<T>(req: Omit<OnceRequest<T>, 'recovery'>, row: RawRow): OnceResult<T> {
+    const replay = this.answerFromRow({ ...req, recovery: 'escalate' }, row);
+    if (replay) return replay;
+    // An in_progress row is never committed in transactional mode: another mode holds this key.
+    throw new KeyInUseError(req.key, row.lease_expires_at ?? undefined);
+  }
+
+  /** Takes over a released (lease NULL) or crashed (lease expired) claim, applying the recovery policy. */
+  private async takeOver<T>(req: OnceRequest<T>, row: RawRow): Promise<Claim | undefined> {
+    const crashed = row.lease_expires_at !== null;
+    if (crashed && req.recovery === 'escalate') {
+      const reason = `an earlier attempt (${row.lease_owner ?? 'unknown owner'}) stopped without recording an outcome`;
+      await this.pool.query({
+        ...SQL.escalate,
+        values: [req.key, JSON.stringify({ code: 'OUTCOME_UNKNOWN', message: reason }), 'escalate'],
+      });
+      throw new OutcomeUnknownError(req.key, reason);
+    }
+    const now = this.now();
+    const recoveredBy = crashed ? req.recovery : undefined;
+    const { rows } = await this.pool.query<{ attempts: number; created_at: Date }>({
+      ...SQL.takeOver,
+      values: [
+        req.key,
+        req.fingerprint,
+        this.owner,
+        new Date(now.getTime() + (req.leaseMs ?? this.leaseMs)),
+        recoveredBy ?? null,
+        now,
+        row.lease_expires_at,
+      ],
+    });
+    const taken = rows[0];
+    if (!taken) return undefined;
+    return { attempt: taken.attempts, createdAt: taken.created_at, recovering: true, recoveredBy };
+  }
+
+  private async perform<T>(
+    req: OnceRequest<T>,
+    claim: Claim,
+    perform: (ctx: PerformContext) => Promise<T>,
+  ): Promise<OnceResult<T>> {
+    const done = (outcome: OnceOutcome, result: unknown): OnceResult<T> => ({
+      outcome,
+      result: result as T,
+      key: req.key,
+      attempts: claim.attempt,
+      firstExecutedAt: claim.createdAt,
+    });
+    try {
+      if (claim.recovering && req.recovery === 'verify' && req.verify) {
+        const found = await req.verify();
+        if (found.found) {
+          const stored = serialise(found.result);
+          await this.pool.query({ ...SQL.succeed, values: [req.key, stored.text, this.now(), 'verify'] });
+          return done('recovered', stored.value);
+        }
+      }
+      const result = await perform({ key: req.key, attempt: claim.attempt, recovering: claim.recovering });
+      const stored = serialise(result);
+      await this.pool.query({ ...SQL.succeed, values: [req.key, stored.text, this.now(), 'perform'] });
+      return done(claim.recoveredBy ? 'recovered' : 'executed', stored.value);
+    } catch (err) {
+      await this.settleFailure(req, claim, err);
+      throw err;
+    }
+  }
+
+  private async settleFailure<T>(req: OnceRequest<T>, claim: Claim, err: unknown): Promise<void> {
+    if (err instanceof BusinessError) {
+      await this.pool.query({ ...SQL.fail, values: [req.key, JSON.stringify(err), this.now()] });
+    } else if (err instanceof OutcomeUnknownError) {
+      await this.pool.query({
+        ...SQL.escalate,
+        values: [req.key, JSON.stringify(describeError(err)), null],
+      });
+    } else {
+      await this.pool
+        .query({
+          ...SQL.release,
+          values: [req.key, this.owner, claim.attempt, null, JSON.stringify(describeError(err))],
+        })
+        // The original error matters more; an unreleased claim expires and is recovered by policy.
+        .catch(() => undefined);
+    }
+  }
+}
