@@ -1,8 +1,12 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { existsSync, readFileSync } from 'node:fs';
 import type pg from 'pg';
-import { createActivities } from './activities/index.js';
-import { loadConfig } from './config.js';
+import { createActivities, type ActivityDeps } from './activities/index.js';
+import { loadConfig, type Config } from './config.js';
+import { createDownstreamClients, type SandboxEndpoints } from './downstream.js';
+import { Ledger } from './idempotency/ledger.js';
+import type { SandboxAddresses } from './sandbox/index.js';
 import { createPool } from './db/pool.js';
 import { migrate } from './db/migrate.js';
 import { ConfigError } from './errors.js';
@@ -15,7 +19,8 @@ export interface CreateWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  pool: pg.Pool;
+  /** The clients activities use, built once by the caller. */
+  deps: ActivityDeps;
   /** A pre-built bundle (tests build one per run); default: bundle {@link WORKFLOWS_PATH}. */
   workflowBundle?: { code: string };
   /** Passed through; tests use `maxCachedWorkflows: 0` to force replay on every task. */
@@ -31,9 +36,30 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ pool: options.pool }),
+    activities: createActivities(options.deps),
     ...options.overrides,
   });
+}
+
+/** Reads the sandbox addresses `npm start` wrote, if any; undefined when the file is absent. */
+export function readSandboxEndpoints(file: string): SandboxEndpoints | undefined {
+  if (!existsSync(file)) return undefined;
+  const a = JSON.parse(readFileSync(file, 'utf8')) as SandboxAddresses;
+  return {
+    paymentsUrl: a.payments.url,
+    smtpUrl: a.smtp.url,
+    emailLookupUrl: a.emailApi.url,
+    modelBaseUrl: a.model.baseURL,
+  };
+}
+
+/** Builds the clients activities use, once per process. */
+export function buildActivityDeps(
+  config: Config,
+  pool: pg.Pool,
+  sandbox: SandboxEndpoints | undefined,
+): ActivityDeps {
+  return { pool, ledger: new Ledger(pool), downstream: createDownstreamClients(config, sandbox) };
 }
 
 /**
@@ -41,6 +67,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
  * SIGINT/SIGTERM, then drains in-flight tasks and closes the pool.
  */
 export async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const config = loadConfig();
   if (!config.databaseUrl)
     throw new ConfigError(
@@ -50,13 +77,16 @@ export async function main(): Promise<void> {
   await migrate(pool);
   const connection = await NativeConnection.connect({ address: config.temporalAddress ?? 'localhost:7233' });
   try {
+    const deps = buildActivityDeps(config, pool, readSandboxEndpoints(config.sandboxFile));
     const worker = await createWorker({
       connection,
       namespace: config.namespace,
       taskQueue: config.taskQueue,
-      pool,
+      deps,
     });
-    await worker.run();
+    const running = worker.run();
+    console.log(`onceflow worker: polling task queue "${config.taskQueue}" on ${config.temporalAddress ?? 'localhost:7233'}`);
+    await running;
   } finally {
     await connection.close();
     await pool.end();

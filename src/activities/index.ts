@@ -1,15 +1,31 @@
 import type pg from 'pg';
+import type { DownstreamClients } from '../downstream.js';
+import type { Ledger } from '../idempotency/ledger.js';
+import { createEmailActivities } from './email.js';
+import { createModelActivities } from './model.js';
+import { createPaymentsActivities } from './payments.js';
 import { createRecordsActivities } from './records.js';
 
 /** The real clients activities use; `src/worker.ts` builds them once per process. */
 export interface ActivityDeps {
   pool: pg.Pool;
+  ledger: Ledger;
+  downstream: DownstreamClients;
 }
 
 /** Builds every activity from its clients (Temporal samples' factory pattern). */
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...createRecordsActivities(deps.pool),
+    ...createRecordsActivities(deps.pool, deps.ledger),
+    ...createPaymentsActivities(deps.downstream.stripe, deps.ledger),
+    ...createEmailActivities(deps.downstream.mailer, deps.ledger, {
+      from: deps.downstream.mailFrom,
+      lookupUrl: deps.downstream.emailLookupUrl,
+    }),
+    ...createModelActivities(deps.downstream.anthropic, {
+      model: deps.downstream.model,
+      maxTokens: deps.downstream.maxTokens,
+    }),
   };
 }
 

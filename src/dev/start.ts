@@ -3,7 +3,9 @@ import { connectClient, ensureSearchAttributes, uiLink } from '../client.js';
 import type { Config } from '../config.js';
 import { createPool } from '../db/pool.js';
 import { migrate } from '../db/migrate.js';
-import { createWorker } from '../worker.js';
+import { seedDemoData } from '../db/seed.js';
+import { startSandbox, writeSandboxAddresses, type Sandbox } from '../sandbox/index.js';
+import { buildActivityDeps, createWorker } from '../worker.js';
 import { startStack } from './stack.js';
 
 const log = (line: string) => process.stdout.write(`onceflow: ${line}\n`);
@@ -18,6 +20,7 @@ export async function start(config: Config): Promise<void> {
   const stack = await startStack({ mode: 'persistent', config, log });
   const pool = createPool(stack.databaseUrl, config.pgPoolSize);
   let connection: NativeConnection | undefined;
+  let sandbox: Sandbox | undefined;
   const client = await connectClient(stack.temporalAddress, stack.namespace).catch(async (err: unknown) => {
     await stack.stop();
     throw err;
@@ -25,13 +28,25 @@ export async function start(config: Config): Promise<void> {
   try {
     const applied = await migrate(pool);
     if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
+    await seedDemoData(pool);
+    sandbox = await startSandbox({ pool });
+    const a = sandbox.addresses;
+    writeSandboxAddresses(config.sandboxFile, a);
+    log(`sandbox: payments ${a.payments.url}, SMTP ${a.smtp.url}, mailbox ${a.emailApi.url}, model ${a.model.baseURL}`);
+    const deps = buildActivityDeps(config, pool, {
+      paymentsUrl: a.payments.url,
+      smtpUrl: a.smtp.url,
+      emailLookupUrl: a.emailApi.url,
+      modelBaseUrl: a.model.baseURL,
+    });
+    for (const line of deps.downstream.describe) log(line);
     if (config.temporalAddress) await ensureSearchAttributes(client.connection, stack.namespace);
     connection = await NativeConnection.connect({ address: stack.temporalAddress });
     const worker = await createWorker({
       connection,
       namespace: stack.namespace,
       taskQueue: config.taskQueue,
-      pool,
+      deps,
     });
     const running = worker.run();
     for (const line of stack.describe) log(line);
@@ -57,6 +72,7 @@ export async function start(config: Config): Promise<void> {
     log('stopping');
     await client.close().catch(() => undefined);
     await connection?.close().catch(() => undefined);
+    await sandbox?.stop().catch(() => undefined);
     await pool.end().catch(() => undefined);
     await stack.stop();
     log('stopped');

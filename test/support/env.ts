@@ -10,14 +10,22 @@ import {
 } from '@temporalio/worker';
 import type pg from 'pg';
 import { inject } from 'vitest';
+import type { ActivityDeps } from '../../src/activities/index.js';
+import { loadConfig } from '../../src/config.js';
 import { createPool } from '../../src/db/pool.js';
-import { createWorker } from '../../src/worker.js';
+import type { Ledger } from '../../src/idempotency/ledger.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { buildActivityDeps, createWorker } from '../../src/worker.js';
 
 let runtimeInstalled = false;
 
 /** Real clients against the run's dev server and Postgres, plus a worker factory on a fresh task queue. */
 export interface TestEnv {
   pool: pg.Pool;
+  ledger: Ledger;
+  /** The sandbox services (payments, SMTP, model) on ephemeral ports, state in the run's Postgres. */
+  sandbox: Sandbox;
+  deps: ActivityDeps;
   client: Client;
   namespace: string;
   taskQueue: string;
@@ -38,6 +46,15 @@ export async function createTestEnv(): Promise<TestEnv> {
   const address = inject('temporalAddress');
   const namespace = inject('namespace');
   const pool = createPool(inject('databaseUrl'), 8);
+  const sandbox = await startSandbox({ pool });
+  const { addresses } = sandbox;
+  // Tests always talk to the sandbox, whatever the developer's environment says.
+  const deps = buildActivityDeps(loadConfig({}), pool, {
+    paymentsUrl: addresses.payments.url,
+    smtpUrl: addresses.smtp.url,
+    emailLookupUrl: addresses.emailApi.url,
+    modelBaseUrl: addresses.model.baseURL,
+  });
   const connection = await Connection.connect({ address });
   const nativeConnection = await NativeConnection.connect({ address });
   const client = new Client({ connection, namespace });
@@ -46,6 +63,9 @@ export async function createTestEnv(): Promise<TestEnv> {
   const workers: { worker: Worker; running: Promise<void> }[] = [];
   return {
     pool,
+    ledger: deps.ledger,
+    sandbox,
+    deps,
     client,
     namespace,
     taskQueue,
@@ -55,7 +75,7 @@ export async function createTestEnv(): Promise<TestEnv> {
         connection: nativeConnection,
         namespace,
         taskQueue: overrides.taskQueue ?? taskQueue,
-        pool,
+        deps,
         workflowBundle: bundle,
         overrides,
       });
@@ -69,6 +89,8 @@ export async function createTestEnv(): Promise<TestEnv> {
       }
       await nativeConnection.close();
       await connection.close();
+      deps.downstream.mailer.close();
+      await sandbox.stop();
       await pool.end();
     },
   };

@@ -1,0 +1,108 @@
+import type nodemailer from 'nodemailer';
+import { BusinessError } from '../idempotency/errors.js';
+import type { Ledger } from '../idempotency/ledger.js';
+import type {
+  CorrectionEmailInput,
+  Correction,
+  EffectResult,
+  EmailInput,
+  Keyed,
+  SentEmail,
+} from '../tools/effects.js';
+import { runEffect } from './effect.js';
+
+/** The Message-ID an intent key gives an email: the same action always carries the same ID. */
+export function messageIdFor(key: string): string {
+  return `<${key}@onceflow>`;
+}
+
+/**
+ * Activities against SMTP (a real relay or the sandbox), through nodemailer. SMTP cannot dedup, so
+ * the ledger is the only guard; after a crash the `verify` recovery asks the mailbox's lookup API
+ * whether the Message-ID arrived, and escalates to a person when there is no lookup.
+ */
+export function createEmailActivities(
+  mailer: nodemailer.Transporter,
+  ledger: Ledger,
+  options: { from: string; lookupUrl: string | undefined },
+) {
+  async function delivered(messageId: string): Promise<SentEmail | undefined> {
+    if (!options.lookupUrl) return undefined;
+    const url = new URL('/messages', options.lookupUrl);
+    url.searchParams.set('message_id', messageId);
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`email lookup answered ${response.status}`);
+    const body = (await response.json()) as { data: { to?: string[] }[] };
+    const first = body.data[0];
+    return first ? { messageId, accepted: first.to ?? [] } : undefined;
+  }
+
+  async function send(input: EmailInput, messageId: string, key: string): Promise<SentEmail> {
+    try {
+      const info = await mailer.sendMail({
+        from: options.from,
+        to: input.to,
+        subject: input.subject,
+        text: input.text,
+        messageId,
+        headers: { 'X-Onceflow-Key': key },
+      });
+      return { messageId, accepted: (info.accepted as (string | { address: string })[]).map(String) };
+    } catch (err) {
+      // 5xx is the server's final word on this message; 4xx and dropped connections are worth a retry.
+      const code = (err as { responseCode?: number }).responseCode;
+      if (code !== undefined && code >= 500) {
+        throw new BusinessError('EMAIL_REJECTED', `SMTP ${code}: ${(err as Error).message}`);
+      }
+      throw err;
+    }
+  }
+
+  const recovery = <T>(messageId: string, asResult: (sent: SentEmail) => T) => ({
+    recovery: options.lookupUrl ? ('verify' as const) : ('escalate' as const),
+    verify: async () => {
+      const found = await delivered(messageId);
+      return found ? { found: true as const, result: asResult(found) } : { found: false as const };
+    },
+  });
+
+  return {
+    /** Sends one email with Message-ID derived from its intent key. Irreversible. */
+    async sendEmail({ intent, input }: Keyed<EmailInput>): Promise<EffectResult<SentEmail>> {
+      const messageId = messageIdFor(intent.key);
+      return runEffect(
+        ledger,
+        'send_email',
+        intent,
+        recovery(messageId, (sent) => sent),
+        () => send(input, messageId, intent.key),
+      );
+    },
+
+    /**
+     * Compensation of sendEmail: a correcting email, sent only when the original was sent or may have
+     * been (its outcome unknown). Never sent, or rejected, is nothing to correct.
+     */
+    async sendCorrectionEmail({
+      intent,
+      input,
+    }: Keyed<CorrectionEmailInput>): Promise<EffectResult<Correction>> {
+      const messageId = messageIdFor(intent.key);
+      const { originalKey, ...email } = input;
+      const verified = recovery(messageId, (): Correction => ({ status: 'sent', messageId }));
+      return runEffect(ledger, 'send_correction_email', intent, verified, async () => {
+        const original = await ledger.get(originalKey);
+        // A released claim (transient failure) leaves no row although the message may have gone out.
+        const maybeSent =
+          original?.status === 'succeeded' ||
+          original?.status === 'in_progress' ||
+          (await delivered(messageIdFor(originalKey))) !== undefined;
+        if (!maybeSent) return { status: 'nothing_to_correct' as const, messageId: null };
+        await send(email, messageId, intent.key);
+        return { status: 'sent' as const, messageId };
+      });
+    },
+  };
+}
+
+export type EmailActivities = ReturnType<typeof createEmailActivities>;

@@ -1,0 +1,99 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { Context } from '@temporalio/activity';
+import { OnceflowError } from '../errors.js';
+import { toApplicationFailure } from '../idempotency/failure.js';
+import type { AssistantBlock, ModelRequest, ModelResponse } from '../tools/messages.js';
+
+/** The model API refused the request (400, 401, 403, 404, 413, 422): retrying cannot help. */
+export class ModelRequestRejectedError extends OnceflowError {
+  readonly code = 'MODEL_REQUEST_REJECTED';
+  readonly retryable = false;
+}
+
+/** The model API is unavailable for now (429, 5xx, 529 overloaded, connection): Temporal retries. */
+export class ModelUnavailableError extends OnceflowError {
+  readonly code = 'MODEL_UNAVAILABLE';
+  readonly retryable = true;
+}
+
+/** The model answered something the loop cannot act on (no content, a tool_use with non-object input). */
+export class ModelResponseInvalidError extends OnceflowError {
+  readonly code = 'MODEL_RESPONSE_INVALID';
+  readonly retryable = false;
+}
+
+/** Maps `@anthropic-ai/sdk` errors to retryable or terminal, the way the SDK names them. */
+export function classifyModelError(err: unknown): unknown {
+  if (err instanceof Anthropic.APIConnectionError) {
+    return new ModelUnavailableError(`model API unreachable: ${err.message}`, { cause: err });
+  }
+  if (err instanceof Anthropic.APIError) {
+    const status = err.status ?? 0;
+    if (status === 429 || status === 408 || status === 409 || status >= 500) {
+      return new ModelUnavailableError(`model API ${status}: ${err.message}`, { cause: err });
+    }
+    return new ModelRequestRejectedError(`model API ${status}: ${err.message}`, { cause: err });
+  }
+  return err;
+}
+
+function toBlocks(content: Anthropic.ContentBlock[]): AssistantBlock[] {
+  const blocks: AssistantBlock[] = [];
+  for (const block of content) {
+    if (block.type === 'text') {
+      blocks.push({ type: 'text', text: block.text });
+    } else if (block.type === 'tool_use') {
+      const input = block.input;
+      if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+        throw new ModelResponseInvalidError(`tool_use ${block.id} (${block.name}) has a non-object input`);
+      }
+      blocks.push({ type: 'tool_use', id: block.id, name: block.name, input: input as Record<string, unknown> });
+    }
+    // Other block kinds (thinking, server tools) are not part of this loop's conversation.
+  }
+  return blocks;
+}
+
+/** The model turn activity: one Messages API call, its result recorded in history. */
+export function createModelActivities(anthropic: Anthropic, defaults: { model: string; maxTokens: number }) {
+  return {
+    /**
+     * Calls the Messages API once. The SDK's own retries are off (`maxRetries: 0`): Temporal retries
+     * retryable failures with backoff and history; terminal ones fail the turn.
+     */
+    async callModel(request: ModelRequest): Promise<ModelResponse> {
+      const ctx = Context.current();
+      try {
+        const message = await anthropic.messages.create(
+          {
+            model: request.model ?? defaults.model,
+            max_tokens: request.maxTokens ?? defaults.maxTokens,
+            system: request.system,
+            messages: request.messages as Anthropic.MessageParam[],
+            tools: request.tools as Anthropic.Tool[],
+          },
+          {
+            signal: ctx.cancellationSignal,
+            ...(request.scenario ? { headers: { 'x-onceflow-scenario': request.scenario } } : {}),
+          },
+        );
+        const content = toBlocks(message.content);
+        if (content.length === 0) {
+          throw new ModelResponseInvalidError(`model response ${message.id} has no text or tool_use content`);
+        }
+        return {
+          id: message.id,
+          model: message.model,
+          content,
+          stopReason: message.stop_reason ?? 'end_turn',
+          usage: { inputTokens: message.usage.input_tokens, outputTokens: message.usage.output_tokens },
+          runId: ctx.info.workflowExecution?.runId ?? '',
+        };
+      } catch (err) {
+        throw toApplicationFailure(classifyModelError(err));
+      }
+    },
+  };
+}
+
+export type ModelActivities = ReturnType<typeof createModelActivities>;

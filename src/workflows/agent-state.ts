@@ -1,0 +1,127 @@
+import { defineQuery, defineUpdate, type RetryPolicy } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import type { Message, TokenUsage } from '../tools/messages.js';
+import type { Intent } from '../tools/effects.js';
+import type { SagaState } from './saga.js';
+
+/** Outcome of one tool call, as shown by the `toolCalls` query and sent back to the model. */
+export type ToolOutcome = 'read' | 'executed' | 'replayed' | 'recovered' | 'conflict' | 'error' | 'invalid' | 'denied';
+
+export interface ToolCallRecord {
+  turn: number;
+  toolUseId: string;
+  name: string;
+  key?: string;
+  outcome: ToolOutcome;
+  /** Workflow-clock milliseconds from dispatch to result. */
+  latencyMs: number;
+  error?: string;
+}
+
+/** A side-effecting step carried across continue-as-new, so its compensation can be rebuilt. */
+export interface CarriedStep {
+  tool: string;
+  input: Record<string, unknown>;
+  intent: Intent;
+  result: unknown;
+}
+
+/** What continue-as-new hands the next run. */
+export interface CarriedState {
+  messages: Message[];
+  toolCalls: ToolCallRecord[];
+  usage: TurnUsage[];
+  steps: CarriedStep[];
+  turn: number;
+  duplicatesPrevented: number;
+  runs: number;
+}
+
+export interface TurnUsage extends TokenUsage {
+  turn: number;
+  /** False when the turn was recorded by an earlier run (reset or continue-as-new): not re-run here. */
+  ranInThisRun: boolean;
+}
+
+/** Input of {@link agentWorkflow}. Start it with workflow ID = the business task ID. */
+export interface AgentInput {
+  prompt: string;
+  customerId?: string;
+  /** Scripted sandbox scenario; ignored by the real Anthropic API. */
+  scenario?: string;
+  /** Replaces the default system prompt. */
+  system?: string;
+  /** Model turns before the task gives up and compensates. Default 12. */
+  maxTurns?: number;
+  /** Charges above this many minor units wait for a person. Default 10 000. */
+  approvalLimit?: number;
+  /** How long to wait for approval before treating it as denied. Default 24 hours. */
+  approvalTimeout?: Duration;
+  /** Continue-as-new after this many turns in one run (or when Temporal suggests it). Default 40. */
+  continueAsNewAfterTurns?: number;
+  /** Start-to-close timeout of each tool attempt. Default 30 s. */
+  effectTimeout?: Duration;
+  compensationRetry?: RetryPolicy;
+  /** Set by continue-as-new; never by callers. */
+  carried?: CarriedState;
+}
+
+export type AgentStatus =
+  | 'running'
+  | 'waiting_approval'
+  | 'completed'
+  | 'compensated'
+  | 'compensation_failed'
+  | 'failed';
+
+export interface UsageSummary {
+  inputTokens: number;
+  outputTokens: number;
+  turns: number;
+  /** Turns recorded by an earlier run and not sent to the model again. */
+  turnsReused: number;
+  tokensReused: number;
+}
+
+export interface AgentResult {
+  status: 'completed' | 'compensated' | 'compensation_failed';
+  /** Why the task ended when it did not complete: `abort_task: …`, `turn limit`. */
+  reason?: string;
+  finalText: string;
+  turns: number;
+  toolCalls: ToolCallRecord[];
+  usage: UsageSummary;
+  saga: SagaState;
+  duplicatesPrevented: number;
+}
+
+/** A charge or other call waiting for a person. */
+export interface PendingApproval {
+  toolUseId: string;
+  tool: string;
+  summary: string;
+  reason: string;
+}
+
+export interface ApprovalDecision {
+  approved: boolean;
+  by?: string;
+  note?: string;
+}
+
+/** Who decided and why; both optional. */
+export interface ApprovalArgs {
+  by?: string;
+  note?: string;
+}
+
+export const transcriptQuery = defineQuery<Message[]>('transcript');
+export const toolCallsQuery = defineQuery<ToolCallRecord[]>('toolCalls');
+export const usageQuery = defineQuery<UsageSummary>('usage');
+export const agentStatusQuery = defineQuery<{ status: AgentStatus; turn: number; pendingApproval: PendingApproval | null }>(
+  'agentStatus',
+);
+/** Approve the pending call. Rejected (validator) when nothing waits for approval. */
+export const approveUpdate = defineUpdate<PendingApproval, [ApprovalArgs]>('approve');
+/** Deny the pending call; the model is told. Rejected when nothing waits for approval. */
+export const denyUpdate = defineUpdate<PendingApproval, [ApprovalArgs]>('deny');

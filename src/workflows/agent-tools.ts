@@ -1,0 +1,249 @@
+import { ActivityFailure, ApplicationFailure, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { shortKey } from '../idempotency/keys.js';
+import { formatIssues, TOOLS, type ToolDefinition, type ToolPolicy } from '../tools/catalogue.js';
+import type { EffectResult, Intent } from '../tools/effects.js';
+import type { ToolResultBlock, ToolUseBlock } from '../tools/messages.js';
+import type { CarriedStep, ToolCallRecord, ToolOutcome } from './agent-state.js';
+import { intentFor, undoIntent } from './intents.js';
+import type { Saga } from './saga.js';
+
+/** Tool results above this size are truncated before they enter history and the next model turn. */
+export const MAX_TOOL_RESULT_CHARS = 16_000;
+
+/** Failure types that are the tool's answer, told to the model, rather than a failure of the task. */
+const TOLD_TO_MODEL = new Set([
+  'CARD_DECLINED',
+  'PAYMENT_REJECTED',
+  'EMAIL_REJECTED',
+  'ORDER_EXISTS',
+  'IDEMPOTENCY_KEY_REUSED',
+  'OUTCOME_UNKNOWN',
+]);
+
+type Call = (...args: unknown[]) => Promise<unknown>;
+type Proxy = Record<string, Call & { executeWithOptions: (o: ActivityOptions, a: unknown[]) => Promise<unknown> }>;
+
+/** Asks a person; resolves with the decision (timeout = denied). */
+export type ApprovalGate = (call: ToolUseBlock, def: ToolDefinition, reason: string) => Promise<{ approved: boolean; note: string }>;
+
+export interface ToolRunnerOptions {
+  saga: Saga;
+  policy: ToolPolicy;
+  effectOptions: ActivityOptions;
+  compensationOptions: ActivityOptions;
+  readOptions: ActivityOptions;
+  approve: ApprovalGate;
+  now: () => number;
+}
+
+function truncate(text: string): string {
+  if (text.length <= MAX_TOOL_RESULT_CHARS) return text;
+  return `${text.slice(0, MAX_TOOL_RESULT_CHARS)}\n[truncated: ${text.length - MAX_TOOL_RESULT_CHARS} more characters not shown]`;
+}
+
+function failureOf(err: unknown): { type: string | undefined; message: string } {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) return { type: cause.type ?? undefined, message: cause.message };
+  return { type: undefined, message: err instanceof Error ? err.message : String(err) };
+}
+
+/**
+ * Executes the tool calls of one model turn: validates each input, runs consecutive read-only calls in
+ * parallel and side-effecting ones one at a time in the model's order, registers each new side effect
+ * with the saga before running it, and turns every tool-level problem into an `is_error` result.
+ */
+export class ToolRunner {
+  readonly records: ToolCallRecord[] = [];
+  readonly steps: CarriedStep[] = [];
+  duplicatesPrevented = 0;
+  aborted: string | undefined;
+  private readonly effects: Proxy;
+  private readonly undo: Proxy;
+  private readonly reads: Proxy;
+  private readonly sagaKeys = new Set<string>();
+
+  constructor(private readonly opts: ToolRunnerOptions) {
+    this.effects = proxyActivities(opts.effectOptions) as unknown as Proxy;
+    this.undo = proxyActivities(opts.compensationOptions) as unknown as Proxy;
+    this.reads = proxyActivities(opts.readOptions) as unknown as Proxy;
+  }
+
+  /** Restores what an earlier run did (continue-as-new) so its steps are still compensated. */
+  restore(records: ToolCallRecord[], steps: CarriedStep[], duplicatesPrevented: number): void {
+    this.records.push(...records);
+    this.duplicatesPrevented = duplicatesPrevented;
+    for (const step of steps) {
+      const def = TOOLS[step.tool];
+      if (!def) continue;
+      this.registerStep(def, step.input, step.intent, step.result);
+    }
+  }
+
+  /** Runs the turn's tool calls; returns one tool_result per tool_use, in the model's order. */
+  async run(turn: number, calls: ToolUseBlock[]): Promise<ToolResultBlock[]> {
+    const results: ToolResultBlock[] = new Array<ToolResultBlock>(calls.length);
+    let batch: Promise<void>[] = [];
+    for (const [index, call] of calls.entries()) {
+      const def = TOOLS[call.name];
+      const runOne = async () => {
+        results[index] = await this.runOne(turn, call, def);
+      };
+      if (def?.kind === 'read_only') {
+        batch.push(runOne());
+        continue;
+      }
+      await Promise.all(batch);
+      batch = [];
+      await runOne();
+      if (this.aborted !== undefined) break;
+    }
+    await Promise.all(batch);
+    // Calls after an abort still need an answer: the API requires a result for every tool_use.
+    return calls.map(
+      (call, i) =>
+        results[i] ?? { type: 'tool_result', tool_use_id: call.id, content: 'Not run: the task was aborted.', is_error: true },
+    );
+  }
+
+  private record(turn: number, call: ToolUseBlock, started: number, outcome: ToolOutcome, extra: Partial<ToolCallRecord> = {}) {
+    this.records.push({
+      turn,
+      toolUseId: call.id,
+      name: call.name,
+      outcome,
+      latencyMs: this.opts.now() - started,
+      ...extra,
+    });
+  }
+
+  private async runOne(turn: number, call: ToolUseBlock, def: ToolDefinition | undefined): Promise<ToolResultBlock> {
+    const started = this.opts.now();
+    const reply = (content: string, isError = false): ToolResultBlock => ({
+      type: 'tool_result',
+      tool_use_id: call.id,
+      content: truncate(content),
+      ...(isError ? { is_error: true } : {}),
+    });
+    if (!def) {
+      this.record(turn, call, started, 'invalid', { error: 'unknown tool' });
+      return reply(`Unknown tool "${call.name}". Available tools: ${Object.keys(TOOLS).join(', ')}.`, true);
+    }
+    const parsed = def.schema.safeParse(call.input);
+    if (!parsed.success) {
+      const issues = formatIssues(parsed.error);
+      this.record(turn, call, started, 'invalid', { error: issues });
+      return reply(`Invalid input for ${def.name}: ${issues}. Correct the input and call the tool again.`, true);
+    }
+    const input = parsed.data;
+
+    if (def.kind === 'control') {
+      this.aborted = (input as { reason: string }).reason;
+      this.record(turn, call, started, 'executed');
+      return reply('The task is being aborted; everything done so far will be undone.');
+    }
+
+    const activityInput = def.toActivityInput?.(input, { keyOf: (effect, i) => intentFor(effect, i).key }) ?? input;
+    const activity = def.activity ?? '';
+    const summary = { summary: def.summarize(input) };
+
+    if (def.kind === 'read_only') {
+      try {
+        const result = await this.reads[activity]!.executeWithOptions(summary, [activityInput]);
+        this.record(turn, call, started, 'read');
+        return reply(JSON.stringify(result ?? null));
+      } catch (err) {
+        const { message } = failureOf(err);
+        this.record(turn, call, started, 'error', { error: message });
+        return reply(`${def.name} failed: ${message}`, true);
+      }
+    }
+
+    const intent = intentFor(def.effect!, activityInput);
+    const approvalReason = def.approval?.(input, this.opts.policy);
+    if (approvalReason) {
+      const decision = await this.opts.approve(call, def, approvalReason);
+      if (!decision.approved) {
+        this.record(turn, call, started, 'denied', { key: intent.key, error: decision.note });
+        return reply(`Not done: a person did not approve this ${def.name} (${decision.note}). Do not retry it.`, true);
+      }
+    }
+
+    try {
+      const done = (await this.registeredStep(def, input as Record<string, unknown>, intent, () =>
+        this.effects[activity]!.executeWithOptions(
+          { summary: `${summary.summary} · ${shortKey(intent.key)}` },
+          [{ intent, input: activityInput }],
+        ),
+      )) as EffectResult<unknown>;
+      if (done.outcome === 'replayed') this.duplicatesPrevented++;
+      this.record(turn, call, started, done.outcome, { key: intent.key });
+      const body = JSON.stringify(done.result ?? null);
+      return reply(
+        done.outcome === 'replayed'
+          ? `Already done earlier (same ${def.name} for the same reference); nothing was done again. Original result: ${body}`
+          : body,
+      );
+    } catch (err) {
+      const { type, message } = failureOf(err);
+      if (type !== undefined && TOLD_TO_MODEL.has(type)) {
+        const outcome: ToolOutcome = type === 'IDEMPOTENCY_KEY_REUSED' ? 'conflict' : 'error';
+        this.record(turn, call, started, outcome, { key: intent.key, error: message });
+        return reply(
+          outcome === 'conflict'
+            ? `Refused: ${def.name} for this reference was already done with different terms; it will not be done again with new terms. (${message})`
+            : `${def.name} failed: ${message}`,
+          true,
+        );
+      }
+      this.record(turn, call, started, 'error', { key: intent.key, error: message });
+      throw err;
+    }
+  }
+
+  /** Registers the step with the saga (once per key) before running it. */
+  private async registeredStep(
+    def: ToolDefinition,
+    input: Record<string, unknown>,
+    intent: Intent,
+    run: () => Promise<unknown>,
+  ): Promise<unknown> {
+    if (!def.compensation || this.sagaKeys.has(intent.key)) return run();
+    const step = this.registerStepRunning(def, input, intent);
+    const result = await this.opts.saga.step(step.def, run);
+    step.carried.result = (result as EffectResult<unknown>).result;
+    return result;
+  }
+
+  private stepDefinition(def: ToolDefinition, input: Record<string, unknown>, intent: Intent) {
+    const compensation = def.compensation!;
+    return {
+      name: `${def.name} ${String(input.order_id ?? '')}`.trim(),
+      key: intent.key,
+      undo: compensation.undo,
+      irreversible: def.irreversible ?? false,
+      personAction: compensation.personAction(input),
+      compensate: () => {
+        const undoInput = compensation.input(input, intent.key);
+        const undoKeyed = undoIntent(intent, undoInput);
+        return this.undo[compensation.activity]!.executeWithOptions(
+          { summary: `${compensation.undo} · ${shortKey(undoKeyed.key)}` },
+          [{ intent: undoKeyed, input: undoInput }],
+        );
+      },
+    };
+  }
+
+  private registerStepRunning(def: ToolDefinition, input: Record<string, unknown>, intent: Intent) {
+    this.sagaKeys.add(intent.key);
+    const carried: CarriedStep = { tool: def.name, input, intent, result: null };
+    this.steps.push(carried);
+    return { def: this.stepDefinition(def, input, intent), carried };
+  }
+
+  private registerStep(def: ToolDefinition, input: Record<string, unknown>, intent: Intent, result: unknown): void {
+    if (!def.compensation || this.sagaKeys.has(intent.key)) return;
+    this.sagaKeys.add(intent.key);
+    this.steps.push({ tool: def.name, input, intent, result });
+    this.opts.saga.adopt(this.stepDefinition(def, input, intent), result);
+  }
+}

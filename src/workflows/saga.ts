@@ -1,0 +1,193 @@
+import { CancellationScope, isCancellation } from '@temporalio/workflow';
+
+export type StepStatus =
+  'running' | 'succeeded' | 'failed' | 'compensating' | 'compensated' | 'compensation_failed';
+
+/** What the saga knows of one step; exposed by query. */
+export interface SagaStepState {
+  name: string;
+  key?: string | undefined;
+  status: StepStatus;
+  irreversible: boolean;
+  /** What undoing it means: "refund the charge", or for irreversible steps the correcting action. */
+  undo: string;
+  error?: string;
+}
+
+/** A compensation that could not succeed: what a person must do. */
+export interface AttentionItem {
+  step: string;
+  key?: string | undefined;
+  error: string;
+  action: string;
+}
+
+export type SagaStatus =
+  'idle' | 'running' | 'completed' | 'compensating' | 'compensated' | 'compensation_failed';
+
+/** The saga's state: a query result and, by `status`, a search attribute. */
+export interface SagaState {
+  status: SagaStatus;
+  reason?: string;
+  steps: SagaStepState[];
+  needsAttention: AttentionItem[];
+}
+
+/** One step of a saga and how to undo it. */
+export interface StepDefinition<T> {
+  name: string;
+  /** The step's intent key, shown in queries and attention items. */
+  key?: string;
+  /** What undoing means, in words ("refund the charge"). */
+  undo: string;
+  /** True for effects that cannot be undone (an email); `compensate` is then a correcting action. */
+  irreversible?: boolean;
+  /**
+   * Undoes the step. Receives the step's result when the step finished, `undefined` when its outcome
+   * is unknown or it failed: it must treat "nothing to undo" as success and be idempotent (its own key).
+   */
+  compensate: (result: T | undefined) => Promise<unknown>;
+  /** What a person should do if `compensate` keeps failing. Default: "<undo> by hand". */
+  personAction?: string;
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = (err as { cause?: unknown }).cause;
+    return cause instanceof Error ? `${err.message}: ${cause.message}` : err.message;
+  }
+  return String(err);
+}
+
+interface Entry {
+  def: StepDefinition<never>;
+  state: SagaStepState;
+  result?: unknown;
+}
+
+/**
+ * Register-then-run saga for workflow code.
+ *
+ * - A step's compensation is registered *before* the step runs, because a step that times out or
+ *   crashes may still have happened.
+ * - `compensate()` runs compensations in reverse order inside a non-cancellable scope, so it completes
+ *   even when the workflow is being cancelled. Each compensation carries its own key and retry policy
+ *   (set on the activity it calls); one that still fails after its retries is recorded and the others
+ *   run anyway. The saga then ends `compensation_failed` with what a person must do.
+ * - Calling `compensate()` twice runs each compensation once.
+ */
+export class Saga {
+  private readonly entries: Entry[] = [];
+  private status: SagaStatus = 'idle';
+  private reason: string | undefined;
+  private readonly attention: AttentionItem[] = [];
+
+  constructor(private readonly onChange: (state: SagaState) => void = () => undefined) {}
+
+  /** Registers `def`'s compensation, then runs `action`. Rethrows the action's error. */
+  async step<T>(def: StepDefinition<T>, action: () => Promise<T>): Promise<T> {
+    if (
+      this.status === 'compensating' ||
+      this.status === 'compensated' ||
+      this.status === 'compensation_failed'
+    ) {
+      throw new Error(`saga is ${this.status}; step ${def.name} not started`);
+    }
+    const entry: Entry = {
+      def: def as StepDefinition<never>,
+      state: {
+        name: def.name,
+        key: def.key,
+        status: 'running',
+        irreversible: def.irreversible ?? false,
+        undo: def.undo,
+      },
+    };
+    this.entries.push(entry);
+    this.setStatus('running');
+    try {
+      const result = await action();
+      entry.result = result;
+      entry.state.status = 'succeeded';
+      this.notify();
+      return result;
+    } catch (err) {
+      entry.state.status = 'failed';
+      entry.state.error = isCancellation(err) ? 'cancelled' : describe(err);
+      this.notify();
+      throw err;
+    }
+  }
+
+  /**
+   * Registers a step that already succeeded in an earlier run (continue-as-new carries the saga as
+   * data; compensations are rebuilt from it), so a later failure still undoes it.
+   */
+  adopt<T>(def: StepDefinition<T>, result: T | undefined): void {
+    this.entries.push({
+      def: def as StepDefinition<never>,
+      state: { name: def.name, key: def.key, status: 'succeeded', irreversible: def.irreversible ?? false, undo: def.undo },
+      result,
+    });
+    if (this.status === 'idle') this.status = 'running';
+  }
+
+  /** Marks the saga finished: nothing will be compensated any more. */
+  complete(): void {
+    this.setStatus('completed');
+  }
+
+  /** Runs every registered compensation in reverse order; returns the final state. */
+  async compensate(reason: string): Promise<SagaState> {
+    if (
+      this.status === 'compensating' ||
+      this.status === 'compensated' ||
+      this.status === 'compensation_failed'
+    ) {
+      return this.state();
+    }
+    this.reason = reason;
+    this.setStatus('compensating');
+    await CancellationScope.nonCancellable(async () => {
+      for (const entry of [...this.entries].reverse()) {
+        entry.state.status = 'compensating';
+        this.notify();
+        try {
+          await entry.def.compensate(entry.result as never);
+          entry.state.status = 'compensated';
+        } catch (err) {
+          entry.state.status = 'compensation_failed';
+          entry.state.error = describe(err);
+          this.attention.push({
+            step: entry.def.name,
+            key: entry.def.key,
+            error: describe(err),
+            action: entry.def.personAction ?? `${entry.def.undo} by hand`,
+          });
+        }
+        this.notify();
+      }
+    });
+    this.setStatus(this.attention.length > 0 ? 'compensation_failed' : 'compensated');
+    return this.state();
+  }
+
+  /** A copy of the current state. */
+  state(): SagaState {
+    return {
+      status: this.status,
+      ...(this.reason !== undefined ? { reason: this.reason } : {}),
+      steps: this.entries.map((e) => ({ ...e.state })),
+      needsAttention: this.attention.map((a) => ({ ...a })),
+    };
+  }
+
+  private setStatus(status: SagaStatus): void {
+    this.status = status;
+    this.notify();
+  }
+
+  private notify(): void {
+    this.onChange(this.state());
+  }
+}
