@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { base64url, sha256 } from '../../src/idempotency/hash.js';
 
 describe('workflow-safe sha256', () => {
-  const samples = ['', 'abc', 'a'.repeat(55), 'a'.repeat(56), 'a'.repeat(64), 'ünïcödé ✓ 🚀', 'x'.repeat(1000)];
+  const samples = [
+    '',
+    'abc',
+    'a'.repeat(55),
+    'a'.repeat(56),
+    'a'.repeat(64),
+    'ünïcödé ✓ 🚀',
+    'x'.repeat(1000),
+  ];
 
   it.each(samples)('matches node:crypto for %#', (text) => {
     const expected = createHash('sha256').update(text, 'utf8').digest('base64url');
