@@ -25,6 +25,8 @@ export interface RunOnceOptions<T> {
    * given up on the attempt, so a later one may recover it), or the ledger's default when there is none.
    */
   leaseMs?: number;
+  /** See `OnceRequest.claimFirst`. Default false. */
+  claimFirst?: boolean;
 }
 
 const LEASE_MARGIN_MS = 5_000;
@@ -65,6 +67,7 @@ export async function runOnce<T>(
         fingerprint,
         recovery: options.recovery,
         ...(leaseMs !== undefined ? { leaseMs } : {}),
+        ...(options.claimFirst ? { claimFirst: true } : {}),
         ...(verify ? { verify: () => verify(key) } : {}),
       },
       (ctx) => perform(key, ctx),

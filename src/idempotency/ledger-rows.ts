@@ -57,6 +57,20 @@ export interface RawRow {
   expires_at: Date;
 }
 
+/** The columns {@link Ledger.once} decides on. */
+export type StateRow = Pick<
+  RawRow,
+  | 'fingerprint'
+  | 'status'
+  | 'response'
+  | 'error'
+  | 'lease_owner'
+  | 'lease_expires_at'
+  | 'attempts'
+  | 'needs_attention'
+  | 'created_at'
+>;
+
 export function toLedgerRow(raw: RawRow): LedgerRow {
   return {
     key: raw.key,
@@ -86,6 +100,12 @@ export const SQL = {
   read: {
     name: 'onceflow_ledger_read',
     text: 'SELECT * FROM idempotency_ledger WHERE key = $1',
+  },
+  readState: {
+    name: 'onceflow_ledger_read_state',
+    text: `SELECT fingerprint, status, response, error, lease_owner, lease_expires_at, attempts, needs_attention,
+                  created_at
+             FROM idempotency_ledger WHERE key = $1`,
   },
   claim: {
     name: 'onceflow_ledger_claim',

@@ -3,7 +3,14 @@ import { hostname } from 'node:os';
 import type pg from 'pg';
 import { OnceflowError } from '../errors.js';
 import { BusinessError, IdempotencyKeyReusedError, KeyInUseError, OutcomeUnknownError } from './errors.js';
-import { SQL, toLedgerRow, type LedgerRow, type RawRow, type RecoveryPolicy } from './ledger-rows.js';
+import {
+  SQL,
+  toLedgerRow,
+  type LedgerRow,
+  type RawRow,
+  type RecoveryPolicy,
+  type StateRow,
+} from './ledger-rows.js';
 import { CounterBuffer, queryStats, type LedgerStats } from './ledger-stats.js';
 
 export type { LedgerRow, LedgerStatus, RecoveryPolicy } from './ledger-rows.js';
@@ -28,6 +35,12 @@ export interface OnceRequest<T> {
   leaseMs?: number;
   /** Asks the downstream whether the effect already happened. Required when `recovery` is `'verify'`. */
   verify?: () => Promise<VerifyResult<T>>;
+  /**
+   * A hint that the key is most likely new (e.g. the first attempt of an activity): claim before
+   * reading. A first execution then costs two statements instead of three, and a replay two instead of
+   * one. Same outcomes either way. Default false: read first, so a replay is a single SELECT.
+   */
+  claimFirst?: boolean;
 }
 
 /**
@@ -73,7 +86,7 @@ export interface LedgerOptions {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const MAX_READS = 5;
+const MAX_ROUNDS = 5;
 
 interface Claim {
   attempt: number;
@@ -143,8 +156,10 @@ export class Ledger {
     if (req.recovery === 'verify' && !req.verify) {
       throw new TypeError(`once(${req.operation}): recovery 'verify' needs a verify function`);
     }
-    for (let reads = 0; reads < MAX_READS; reads++) {
-      const row = await this.read(req.key);
+    let skipRead = req.claimFirst === true;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const row = skipRead ? undefined : await this.readState(req.key);
+      skipRead = false;
       let claim: Claim | undefined;
       if (!row) {
         claim = await this.claim(req);
@@ -170,7 +185,7 @@ export class Ledger {
     req: Omit<OnceRequest<T>, 'recovery' | 'verify' | 'leaseMs'>,
     perform: (client: pg.PoolClient, ctx: PerformContext) => Promise<T>,
   ): Promise<OnceResult<T>> {
-    const existing = await this.read(req.key);
+    const existing = req.claimFirst ? undefined : await this.readState(req.key);
     if (existing) return this.answerFromTransactionalRow(req, existing);
     const now = this.now();
     try {
@@ -193,7 +208,7 @@ export class Ledger {
       });
     }
     // Another transaction committed the key first, or we stored a business error: answer from the row.
-    const row = await this.read(req.key);
+    const row = await this.readState(req.key);
     if (!row) throw new KeyInUseError(req.key);
     return this.answerFromTransactionalRow(req, row);
   }
@@ -294,6 +309,12 @@ export class Ledger {
     return rows[0];
   }
 
+  /** The columns that decide a request: fewer bytes to send and parse on the replay path. */
+  private async readState(key: string): Promise<StateRow | undefined> {
+    const { rows } = await this.pool.query<StateRow>({ ...SQL.readState, values: [key] });
+    return rows[0];
+  }
+
   private claimValues(
     req: { key: string; scope: string; operation: string; fingerprint: string },
     now: Date,
@@ -326,7 +347,7 @@ export class Ledger {
   }
 
   /** Answers a request from a row that settles it, or returns undefined when the row may be taken over. */
-  private answerFromRow<T>(req: OnceRequest<T>, row: RawRow): OnceResult<T> | undefined {
+  private answerFromRow<T>(req: OnceRequest<T>, row: StateRow): OnceResult<T> | undefined {
     if (row.fingerprint !== req.fingerprint) {
       this.counters.add(req.key, 'conflicts');
       throw new IdempotencyKeyReusedError(req.key, row.fingerprint, req.fingerprint);
@@ -355,7 +376,7 @@ export class Ledger {
     return undefined;
   }
 
-  private answerFromTransactionalRow<T>(req: Omit<OnceRequest<T>, 'recovery'>, row: RawRow): OnceResult<T> {
+  private answerFromTransactionalRow<T>(req: Omit<OnceRequest<T>, 'recovery'>, row: StateRow): OnceResult<T> {
     const replay = this.answerFromRow({ ...req, recovery: 'escalate' }, row);
     if (replay) return replay;
     // An in_progress row is never committed in transactional mode: another mode holds this key.
@@ -363,7 +384,7 @@ export class Ledger {
   }
 
   /** Takes over a released (lease NULL) or crashed (lease expired) claim, applying the recovery policy. */
-  private async takeOver<T>(req: OnceRequest<T>, row: RawRow): Promise<Claim | undefined> {
+  private async takeOver<T>(req: OnceRequest<T>, row: StateRow): Promise<Claim | undefined> {
     const crashed = row.lease_expires_at !== null;
     if (crashed && req.recovery === 'escalate') {
       const reason = `an earlier attempt (${row.lease_owner ?? 'unknown owner'}) stopped without recording an outcome`;

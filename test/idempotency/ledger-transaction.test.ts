@@ -95,6 +95,15 @@ describe('Ledger.onceInTransaction', () => {
     expect(results.filter((r) => r.outcome === 'executed')).toHaveLength(1);
   });
 
+  it('gives the same outcomes when told to claim before reading', async () => {
+    const intent = freshIntent('record_order');
+    const write = (client: pg.PoolClient) => writeEvent(client, intent.scope, 'order');
+    const first = await ledger.onceInTransaction(intent.request({ claimFirst: true }), write);
+    const again = await ledger.onceInTransaction(intent.request({ claimFirst: true }), write);
+    expect([first.outcome, again.outcome]).toEqual(['executed', 'replayed']);
+    expect(await events(intent.scope)).toHaveLength(1);
+  });
+
   it('rejects the same key with another fingerprint without writing', async () => {
     const intent = freshIntent('record_order');
     await ledger.onceInTransaction(intent.request(), (client) => writeEvent(client, intent.scope, 'order'));

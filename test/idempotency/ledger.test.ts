@@ -195,6 +195,18 @@ describe('Ledger.once', () => {
     expect(stats).toMatchObject({ executed: 1, replayed: 63, inFlightRejections: inUse });
   });
 
+  it('gives the same outcomes when told to claim before reading', async () => {
+    const intent = freshIntent();
+    const { calls, perform } = countingPerform();
+    const first = await ledger.once(intent.request({ claimFirst: true }), perform);
+    const again = await ledger.once(intent.request({ claimFirst: true }), perform);
+    expect([first.outcome, again.outcome]).toEqual(['executed', 'replayed']);
+    expect(calls).toHaveLength(1);
+    await expect(
+      ledger.once(intent.request({ claimFirst: true, fingerprint: fingerprint({ amount: 3 }) }), perform),
+    ).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+  });
+
   it('refuses a verify recovery without a verify function', async () => {
     const intent = freshIntent();
     await expect(
