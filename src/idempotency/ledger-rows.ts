@@ -154,14 +154,21 @@ export const SQL = {
   release: {
     name: 'onceflow_ledger_release',
     text: `UPDATE idempotency_ledger
-              SET lease_owner = NULL, lease_expires_at = $4, error = $5
+              SET lease_owner = NULL, lease_expires_at = NULL, error = $4
             WHERE key = $1 AND status = 'in_progress' AND lease_owner = $2 AND attempts = $3`,
+  },
+  // Only the crashed claim that was observed: not one that finished or was taken over since.
+  escalateExpired: {
+    name: 'onceflow_ledger_escalate_expired',
+    text: `UPDATE idempotency_ledger
+              SET needs_attention = true, error = $2, lease_owner = NULL, recovered_by = 'escalate'
+            WHERE key = $1 AND status = 'in_progress' AND NOT needs_attention
+              AND lease_expires_at <= $3 AND lease_expires_at = $4`,
   },
   escalate: {
     name: 'onceflow_ledger_escalate',
     text: `UPDATE idempotency_ledger
-              SET needs_attention = true, error = $2, lease_owner = NULL,
-                  recovered_by = COALESCE($3, recovered_by)
+              SET needs_attention = true, error = $2, lease_owner = NULL
             WHERE key = $1 AND status = 'in_progress'`,
   },
 } as const;

@@ -12,78 +12,18 @@ import {
   type StateRow,
 } from './ledger-rows.js';
 import { CounterBuffer, queryStats, type LedgerStats } from './ledger-stats.js';
+import type { LedgerOptions, OnceRequest, OnceResult, PerformContext } from './ledger-types.js';
 
 export type { LedgerRow, LedgerStatus, RecoveryPolicy } from './ledger-rows.js';
 export type { LedgerCounts, LedgerStats } from './ledger-stats.js';
-
-/** What `verify` reports: the effect was found downstream (with its result), or it was not. */
-export type VerifyResult<T> = { found: true; result: T } | { found: false };
-
-/** One guarded effect. */
-export interface OnceRequest<T> {
-  /** The intent key (see `intentKey` / `deriveIntent`). */
-  key: string;
-  /** The business task the key belongs to (the workflow ID). */
-  scope: string;
-  /** The tool or operation name, for stats and people. */
-  operation: string;
-  /** Fingerprint of the request's identity and stable fields (see `deriveIntent`). */
-  fingerprint: string;
-  /** What to do when an earlier attempt crashed (its row is `in_progress` with an expired lease). */
-  recovery: RecoveryPolicy;
-  /** How long a claim lives without completing before it counts as crashed. Default: the ledger's `leaseMs`. */
-  leaseMs?: number;
-  /** Asks the downstream whether the effect already happened. Required when `recovery` is `'verify'`. */
-  verify?: () => Promise<VerifyResult<T>>;
-  /**
-   * A hint that the key is most likely new (e.g. the first attempt of an activity): claim before
-   * reading. A first execution then costs two statements instead of three, and a replay two instead of
-   * one. Same outcomes either way. Default false: read first, so a replay is a single SELECT.
-   */
-  claimFirst?: boolean;
-}
-
-/**
- * How the result came about: `executed` (performed under a fresh or released claim), `replayed` (read
- * from a finished row, nothing performed), `recovered` (an earlier attempt crashed and the recovery
- * policy completed the key: `resume` performed again, or `verify` found the effect or performed).
- */
-export type OnceOutcome = 'executed' | 'replayed' | 'recovered';
-
-/** What {@link Ledger.once} returns. `result` is always the JSON round trip of what `perform` returned. */
-export interface OnceResult<T> {
-  outcome: OnceOutcome;
-  result: T;
-  key: string;
-  /** Claims of this key so far, this one included (1 on a first execution). */
-  attempts: number;
-  /** When the key was first claimed. */
-  firstExecutedAt: Date;
-}
-
-/** Handed to `perform`. */
-export interface PerformContext {
-  /** The intent key: hand it to the downstream (Idempotency-Key, Message-ID, unique column). */
-  key: string;
-  /** 1 on the first claim, then one more per take-over. */
-  attempt: number;
-  /** An earlier attempt may have reached the downstream: it must dedup by `key`. */
-  recovering: boolean;
-}
-
-/** Options of {@link Ledger}. */
-export interface LedgerOptions {
-  /** Lease owner written on claims. Default `hostname:pid:random`. */
-  owner?: string;
-  /** Default lease of a claim, in ms. Default 30 000. */
-  leaseMs?: number;
-  /** How long a row is kept after its first claim; longer than the longest task. Default 30 days. */
-  retentionMs?: number;
-  /** Clock for leases, timestamps and pruning. Default `() => new Date()`. */
-  now?: () => Date;
-  /** How often buffered replay/conflict/in-flight counters are written. Default 1000 ms. */
-  statsFlushMs?: number;
-}
+export type {
+  LedgerOptions,
+  OnceOutcome,
+  OnceRequest,
+  OnceResult,
+  PerformContext,
+  VerifyResult,
+} from './ledger-types.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const MAX_ROUNDS = 5;
@@ -193,7 +133,7 @@ export class Ledger {
       if (executed) return executed;
     } catch (err) {
       if (!(err instanceof BusinessError)) throw err;
-      await this.pool.query({
+      const { rowCount } = await this.pool.query({
         ...SQL.insertFailed,
         values: [
           req.key,
@@ -206,8 +146,9 @@ export class Ledger {
           this.expiry(now),
         ],
       });
+      if (rowCount === 1) throw err;
     }
-    // Another transaction committed the key first, or we stored a business error: answer from the row.
+    // Another transaction committed the key first: answer from its row.
     const row = await this.readState(req.key);
     if (!row) throw new KeyInUseError(req.key);
     return this.answerFromTransactionalRow(req, row);
@@ -388,10 +329,17 @@ export class Ledger {
     const crashed = row.lease_expires_at !== null;
     if (crashed && req.recovery === 'escalate') {
       const reason = `an earlier attempt (${row.lease_owner ?? 'unknown owner'}) stopped without recording an outcome`;
-      await this.pool.query({
-        ...SQL.escalate,
-        values: [req.key, JSON.stringify({ code: 'OUTCOME_UNKNOWN', message: reason }), 'escalate'],
+      const { rowCount } = await this.pool.query({
+        ...SQL.escalateExpired,
+        values: [
+          req.key,
+          JSON.stringify({ code: 'OUTCOME_UNKNOWN', message: reason }),
+          this.now(),
+          row.lease_expires_at,
+        ],
       });
+      // The "crashed" attempt was only slow and has just finished, or another request escalated first.
+      if (rowCount === 0) return undefined;
       throw new OutcomeUnknownError(req.key, reason);
     }
     const now = this.now();
@@ -418,30 +366,42 @@ export class Ledger {
     claim: Claim,
     perform: (ctx: PerformContext) => Promise<T>,
   ): Promise<OnceResult<T>> {
-    const done = (outcome: OnceOutcome, result: unknown): OnceResult<T> => ({
-      outcome,
-      result: result as T,
-      key: req.key,
-      attempts: claim.attempt,
-      firstExecutedAt: claim.createdAt,
-    });
+    let completedBy: 'perform' | 'verify' = 'perform';
+    let result: T;
     try {
-      if (claim.recovering && req.recovery === 'verify' && req.verify) {
-        const found = await req.verify();
-        if (found.found) {
-          const stored = serialise(found.result);
-          await this.pool.query({ ...SQL.succeed, values: [req.key, stored.text, this.now(), 'verify'] });
-          return done('recovered', stored.value);
-        }
+      const found =
+        claim.recovering && req.verify && req.recovery === 'verify' ? await req.verify() : undefined;
+      if (found?.found) {
+        completedBy = 'verify';
+        result = found.result;
+      } else {
+        result = await perform({ key: req.key, attempt: claim.attempt, recovering: claim.recovering });
       }
-      const result = await perform({ key: req.key, attempt: claim.attempt, recovering: claim.recovering });
-      const stored = serialise(result);
-      await this.pool.query({ ...SQL.succeed, values: [req.key, stored.text, this.now(), 'perform'] });
-      return done(claim.recoveredBy ? 'recovered' : 'executed', stored.value);
     } catch (err) {
       await this.settleFailure(req, claim, err);
       throw err;
     }
+    // From here the effect has happened. If recording it fails, the claim is left to expire rather than
+    // released, so the next attempt goes through the recovery policy instead of performing blindly.
+    let stored: { text: string; value: unknown };
+    try {
+      stored = serialise(result);
+    } catch (err) {
+      const reason = `the result of ${req.operation} is not JSON-serialisable: ${String(err)}`;
+      await this.pool.query({
+        ...SQL.escalate,
+        values: [req.key, JSON.stringify({ code: 'RESULT_NOT_SERIALISABLE', message: reason })],
+      });
+      throw new TypeError(reason, { cause: err });
+    }
+    await this.pool.query({ ...SQL.succeed, values: [req.key, stored.text, this.now(), completedBy] });
+    return {
+      outcome: claim.recoveredBy || completedBy === 'verify' ? 'recovered' : 'executed',
+      result: stored.value as T,
+      key: req.key,
+      attempts: claim.attempt,
+      firstExecutedAt: claim.createdAt,
+    };
   }
 
   private async settleFailure<T>(req: OnceRequest<T>, claim: Claim, err: unknown): Promise<void> {
@@ -450,13 +410,13 @@ export class Ledger {
     } else if (err instanceof OutcomeUnknownError) {
       await this.pool.query({
         ...SQL.escalate,
-        values: [req.key, JSON.stringify(describeError(err)), null],
+        values: [req.key, JSON.stringify(describeError(err))],
       });
     } else {
       await this.pool
         .query({
           ...SQL.release,
-          values: [req.key, this.owner, claim.attempt, null, JSON.stringify(describeError(err))],
+          values: [req.key, this.owner, claim.attempt, JSON.stringify(describeError(err))],
         })
         // The original error matters more; an unreleased claim expires and is recovered by policy.
         .catch(() => undefined);

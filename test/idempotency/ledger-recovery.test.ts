@@ -170,4 +170,16 @@ describe('Ledger.once after a claimer died (expired lease)', () => {
       error: { code: 'OUTCOME_UNKNOWN' },
     });
   });
+
+  it('marks the row for a person when the effect happened but its result cannot be stored', async () => {
+    const intent = freshIntent();
+    await expect(ledger.once(intent.request(), () => Promise.resolve({ amount: 10n }))).rejects.toThrow(
+      /not JSON-serialisable/,
+    );
+    expect(await ledger.get(intent.key)).toMatchObject({
+      status: 'in_progress',
+      needsAttention: true,
+      error: { code: 'RESULT_NOT_SERIALISABLE' },
+    });
+  });
 });

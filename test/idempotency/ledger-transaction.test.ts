@@ -74,7 +74,13 @@ describe('Ledger.onceInTransaction', () => {
       details: { sku: 'sku-1' },
     });
     expect(await events(intent.scope)).toHaveLength(0);
-    expect(await ledger.get(intent.key)).toMatchObject({ status: 'failed', error: { code: 'OUT_OF_STOCK' } });
+    await ledger.flush();
+    // The first failure is an execution, the second a replay of it.
+    expect(await ledger.get(intent.key)).toMatchObject({
+      status: 'failed',
+      error: { code: 'OUT_OF_STOCK' },
+      replays: 1,
+    });
   });
 
   it('writes once when 16 duplicates race: the others wait for the commit and replay it', async () => {
