@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BusinessError } from '../../src/idempotency/errors.js';
 import { fingerprint } from '../../src/idempotency/keys.js';
 import { Ledger } from '../../src/idempotency/ledger.js';
-import { countingPerform, freshIntent, hangs, sleep, testPool } from './helpers.js';
+import { claimed, claimExpired, countingPerform, freshIntent, hangs, sleep, testPool } from './helpers.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -35,7 +35,7 @@ describe('Ledger.prune', () => {
     const past = new Ledger(pool, { now: () => new Date(Date.now() - 40 * DAY), leaseMs: 10 });
     const intent = freshIntent();
     void past.once(intent.request(), hangs);
-    await sleep(60);
+    await claimExpired(past, intent.key, () => Date.now() - 40 * DAY);
     await expect(past.once(intent.request({ recovery: 'escalate' }), hangs)).rejects.toMatchObject({
       code: 'OUTCOME_UNKNOWN',
     });
@@ -86,14 +86,14 @@ describe('Ledger.stats', () => {
       .catch(() => undefined);
 
     const email = inScope('send_email');
-    const slow = ledger.once(email.request(), countingPerform(150).perform);
-    await sleep(30);
+    const slow = ledger.once(email.request(), countingPerform(300).perform);
+    await claimed(ledger, email.key);
     await ledger.once(email.request(), countingPerform().perform).catch(() => undefined);
     await slow;
 
     const crashed = inScope('send_email');
     void ledger.once(crashed.request(), hangs);
-    await sleep(150);
+    await claimExpired(ledger, crashed.key);
     await ledger.once(crashed.request({ recovery: 'resume' }), countingPerform().perform);
 
     const stats = await ledger.stats({ scope });

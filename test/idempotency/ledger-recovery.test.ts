@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyInUseError, OutcomeUnknownError } from '../../src/idempotency/errors.js';
 import { Ledger, type OnceRequest } from '../../src/idempotency/ledger.js';
-import { countingPerform, freshIntent, hangs, sleep, testPool } from './helpers.js';
+import { claimExpired, countingPerform, freshIntent, hangs, sleep, testPool } from './helpers.js';
 
 const LEASE_MS = 150;
 
@@ -24,7 +24,7 @@ describe('Ledger.once after a claimer died (expired lease)', () => {
     request: Partial<OnceRequest<unknown>> = {},
   ) {
     void ledger.once(intent.request(request), hangs);
-    await sleep(LEASE_MS + 60);
+    await claimExpired(ledger, intent.key);
     expect(await ledger.get(intent.key)).toMatchObject({ status: 'in_progress', attempts: 1 });
   }
 
@@ -105,7 +105,7 @@ describe('Ledger.once after a claimer died (expired lease)', () => {
   it('lets exactly one of several concurrent recoverers take over the crashed claim', async () => {
     const intent = freshIntent();
     await crashedClaim(intent);
-    const { calls, perform } = countingPerform(100);
+    const { calls, perform } = countingPerform(30);
     const outcomes = await Promise.all(
       Array.from({ length: 8 }, () =>
         ledger.once(intent.request({ recovery: 'resume' }), perform).then(
@@ -126,12 +126,12 @@ describe('Ledger.once after a claimer died (expired lease)', () => {
       intent.request(),
       () => new Promise<string>((resolve) => (finishLate = resolve)),
     );
-    await sleep(LEASE_MS + 60);
+    await claimExpired(ledger, intent.key);
     const recovering = ledger.once(intent.request({ recovery: 'resume' }), async () => {
       await sleep(100);
       return 'second';
     });
-    await sleep(20);
+    while ((await ledger.get(intent.key))?.attempts !== 2) await sleep(5);
     finishLate('first');
     expect((await late).result).toBe('first');
     expect((await recovering).result).toBe('second');

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BusinessError, IdempotencyKeyReusedError, KeyInUseError } from '../../src/idempotency/errors.js';
 import { fingerprint } from '../../src/idempotency/keys.js';
 import { Ledger, type OnceResult } from '../../src/idempotency/ledger.js';
-import { countingPerform, freshIntent, sleep, testPool } from './helpers.js';
+import { claimed, countingPerform, freshIntent, sleep, testPool } from './helpers.js';
 
 describe('Ledger.once', () => {
   let pool: pg.Pool;
@@ -89,7 +89,7 @@ describe('Ledger.once', () => {
       .catch(() => undefined);
     const inProgress = freshIntent();
     const running = ledger.once(inProgress.request(), countingPerform(300).perform);
-    await sleep(50);
+    await claimed(ledger, inProgress.key);
 
     const other = fingerprint({ amount: 999 });
     for (const intent of [succeeded, failed, inProgress]) {
@@ -115,7 +115,7 @@ describe('Ledger.once', () => {
     const intent = freshIntent();
     const slow = countingPerform(200);
     const first = ledger.once(intent.request(), slow.perform);
-    await sleep(50);
+    await claimed(ledger, intent.key);
     const err = await ledger.once(intent.request(), slow.perform).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KeyInUseError);
     expect(err).toMatchObject({ code: 'KEY_IN_USE', retryable: true, key: intent.key });
