@@ -63,7 +63,10 @@ export interface LedgerOptions {
   leaseMs?: number;
   /** How long a row is kept after its first claim; longer than the longest task. Default 30 days. */
   retentionMs?: number;
-  /** Clock for leases, timestamps and pruning. Default `() => new Date()`. */
+  /**
+   * Clock for leases, timestamps and pruning. Default `() => new Date()`. Leases written by one process
+   * are judged by another's clock, so keep hosts NTP-synced: skew shortens or stretches a lease.
+   */
   now?: () => Date;
   /** How often buffered replay/conflict/in-flight counters are written. Default 1000 ms. */
   statsFlushMs?: number;

@@ -74,7 +74,7 @@ export class Ledger {
    * Performs an effect at most once per key and records its outcome; every later request with the key
    * gets that outcome without performing. In order:
    * - **new key**: claim it (an `in_progress` row with a lease), call `perform`, store the result;
-   *   `executed`. Costs a SELECT, an INSERT and an UPDATE (two commits).
+   *   `executed`. Costs a SELECT, an INSERT and an UPDATE (two commits); `claimFirst` skips the SELECT.
    * - **same key, other fingerprint** (any status): {@link IdempotencyKeyReusedError}, terminal.
    * - **succeeded**: the stored result, `perform` not called; `replayed`. One SELECT.
    * - **failed** with a business error: that {@link BusinessError} again, terminal.
