@@ -76,8 +76,8 @@ export async function main(): Promise<void> {
   const pool = createPool(config.databaseUrl, config.pgPoolSize);
   await migrate(pool);
   const connection = await NativeConnection.connect({ address: config.temporalAddress ?? 'localhost:7233' });
+  const deps = buildActivityDeps(config, pool, readSandboxEndpoints(config.sandboxFile));
   try {
-    const deps = buildActivityDeps(config, pool, readSandboxEndpoints(config.sandboxFile));
     const worker = await createWorker({
       connection,
       namespace: config.namespace,
@@ -89,6 +89,8 @@ export async function main(): Promise<void> {
     await running;
   } finally {
     await connection.close();
+    await deps.ledger.close(); // flushes the buffered replay/conflict counters
+    deps.downstream.mailer.close();
     await pool.end();
   }
 }

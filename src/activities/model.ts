@@ -47,7 +47,12 @@ function toBlocks(content: Anthropic.ContentBlock[]): AssistantBlock[] {
       if (typeof input !== 'object' || input === null || Array.isArray(input)) {
         throw new ModelResponseInvalidError(`tool_use ${block.id} (${block.name}) has a non-object input`);
       }
-      blocks.push({ type: 'tool_use', id: block.id, name: block.name, input: input as Record<string, unknown> });
+      blocks.push({
+        type: 'tool_use',
+        id: block.id,
+        name: block.name,
+        input: input as Record<string, unknown>,
+      });
     }
     // Other block kinds (thinking, server tools) are not part of this loop's conversation.
   }

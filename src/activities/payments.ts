@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { BusinessError, IdempotencyKeyReusedError } from '../idempotency/errors.js';
+import { BusinessError, IdempotencyKeyReusedError, KeyInUseError } from '../idempotency/errors.js';
 import type { Ledger } from '../idempotency/ledger.js';
 import type { Charge, ChargeInput, EffectResult, Keyed, Refund, RefundInput } from '../tools/effects.js';
 import { runEffect } from './effect.js';
@@ -38,6 +38,10 @@ export function createPaymentsActivities(stripe: Stripe, ledger: Ledger) {
     const stored = row?.status === 'succeeded' ? (row.response as Charge | null) : null;
     if (stored?.paymentIntentId) return stored.paymentIntentId;
     if (!row) return null; // every charge is claimed before Stripe is called: no row, no charge
+    if (row.status === 'in_progress' && row.leaseExpiresAt && row.leaseExpiresAt.getTime() > Date.now()) {
+      // A charge attempt may still be talking to Stripe: refunding now could miss it. Retry later.
+      throw new KeyInUseError(chargeKey, row.leaseExpiresAt);
+    }
     // The charge's outcome is unknown (crashed, or released after a dropped response): ask Stripe.
     const found = await stripe.paymentIntents.search({ query: `metadata['onceflow_key']:'${chargeKey}'` });
     return found.data[0]?.id ?? null;
@@ -90,6 +94,13 @@ export function createPaymentsActivities(stripe: Stripe, ledger: Ledger) {
           );
           return { refundId: refund.id, paymentIntentId, amount: refund.amount, status: 'refunded' as const };
         } catch (err) {
+          // Refunded already (an explicit refund_payment before the saga undid the charge): nothing left to undo.
+          if (
+            err instanceof Stripe.errors.StripeInvalidRequestError &&
+            err.code === 'charge_already_refunded'
+          ) {
+            return { refundId: null, paymentIntentId: null, amount: 0, status: 'nothing_to_refund' as const };
+          }
           throw mapStripeError(err, intent.key);
         }
       });

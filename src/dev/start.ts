@@ -1,14 +1,47 @@
+import type { Client } from '@temporalio/client';
+import type { ActivityDeps } from '../activities/index.js';
 import { NativeConnection } from '@temporalio/worker';
 import { connectClient, ensureSearchAttributes, uiLink } from '../client.js';
 import type { Config } from '../config.js';
 import { createPool } from '../db/pool.js';
 import { migrate } from '../db/migrate.js';
-import { seedDemoData } from '../db/seed.js';
+import { DEMO_CUSTOMERS, seedDemoData } from '../db/seed.js';
+import { agentWorkflow } from '../workflows/index.js';
 import { startSandbox, writeSandboxAddresses, type Sandbox } from '../sandbox/index.js';
 import { buildActivityDeps, createWorker } from '../worker.js';
 import { startStack } from './stack.js';
 
 const log = (line: string) => process.stdout.write(`onceflow: ${line}\n`);
+
+/**
+ * The demo agent session: the scripted model plays `agent-happy-path` for the seeded customer
+ * cust_42. Each start uses a fresh order reference, so every start is a new task.
+ */
+async function runDemo(client: Client, taskQueue: string, uiUrl: string | undefined, namespace: string) {
+  const stamp = new Date().toISOString().replace(/[-:TZ.]/g, '').slice(0, 14);
+  const orderId = `ord_${stamp}`;
+  const workflowId = `demo-${orderId}`;
+  const customer = DEMO_CUSTOMERS[0];
+  log(`demo: agent session ${workflowId} (scripted model, scenario agent-happy-path)`);
+  const handle = await client.workflow.start(agentWorkflow, {
+    taskQueue,
+    workflowId,
+    args: [
+      {
+        prompt: `Order 2 mugs and a box of tea for customer_id=${customer.customerId} email=${customer.email} as order_id=${orderId}, ship it and confirm by email.`,
+        customerId: customer.customerId,
+        scenario: 'agent-happy-path',
+      },
+    ],
+  });
+  const result = await handle.result();
+  for (const call of result.toolCalls) {
+    log(`  turn ${call.turn}: ${call.name} → ${call.outcome}${call.key ? ` (${call.key.slice(0, 12)}…)` : ''}`);
+  }
+  log(`demo: ${result.status}: ${result.finalText}`);
+  log(`demo: ${result.usage.turns} model turns, ${result.usage.inputTokens + result.usage.outputTokens} tokens`);
+  if (uiUrl) log(`see it in the Temporal UI: ${uiLink(uiUrl, namespace, workflowId, handle.firstExecutionRunId)}`);
+}
 
 /**
  * `npm start`: the embedded default. Brings up Postgres and the Temporal dev server (unless configured
@@ -21,6 +54,7 @@ export async function start(config: Config): Promise<void> {
   const pool = createPool(stack.databaseUrl, config.pgPoolSize);
   let connection: NativeConnection | undefined;
   let sandbox: Sandbox | undefined;
+  let deps: ActivityDeps | undefined;
   const client = await connectClient(stack.temporalAddress, stack.namespace).catch(async (err: unknown) => {
     await stack.stop();
     throw err;
@@ -33,7 +67,7 @@ export async function start(config: Config): Promise<void> {
     const a = sandbox.addresses;
     writeSandboxAddresses(config.sandboxFile, a);
     log(`sandbox: payments ${a.payments.url}, SMTP ${a.smtp.url}, mailbox ${a.emailApi.url}, model ${a.model.baseURL}`);
-    const deps = buildActivityDeps(config, pool, {
+    deps = buildActivityDeps(config, pool, {
       paymentsUrl: a.payments.url,
       smtpUrl: a.smtp.url,
       emailLookupUrl: a.emailApi.url,
@@ -54,24 +88,15 @@ export async function start(config: Config): Promise<void> {
       `worker polling task queue "${config.taskQueue}" (ready in ${((Date.now() - began) / 1000).toFixed(1)} s)`,
     );
 
-    const workflowId = `ping-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    const handle = await client.client.workflow.start('pingWorkflow', {
-      taskQueue: config.taskQueue,
-      workflowId,
-      args: ['hello from npm start'],
-    });
-    const result: unknown = await handle.result();
-    log(`ran ${workflowId}: ${JSON.stringify(result)}`);
-    if (stack.uiUrl)
-      log(
-        `see it in the Temporal UI: ${uiLink(stack.uiUrl, stack.namespace, workflowId, handle.firstExecutionRunId)}`,
-      );
+    await runDemo(client.client, config.taskQueue, stack.uiUrl, stack.namespace);
     log('up; press Ctrl-C to stop');
     await running;
   } finally {
     log('stopping');
     await client.close().catch(() => undefined);
     await connection?.close().catch(() => undefined);
+    await deps?.ledger.close().catch(() => undefined);
+    deps?.downstream.mailer.close();
     await sandbox?.stop().catch(() => undefined);
     await pool.end().catch(() => undefined);
     await stack.stop();

@@ -155,12 +155,18 @@ export const TOOLS: Record<string, ToolDefinition> = Object.fromEntries(
       kind: 'side_effecting',
       activity: 'chargePayment',
       effect: EFFECTS.charge_payment,
-      toActivityInput: (i) => ({ orderId: i.order_id, customerId: i.customer_id, amount: i.amount, currency: i.currency }),
+      toActivityInput: (i) => ({
+        orderId: i.order_id,
+        customerId: i.customer_id,
+        amount: i.amount,
+        currency: i.currency,
+      }),
       compensation: {
         activity: 'refundPayment',
         undo: 'refund the charge',
         input: (i, stepKey) => ({ orderId: i.order_id, customerId: i.customer_id, chargeKey: stepKey }),
-        personAction: (i) => `refund the payment of order ${i.order_id} for ${i.customer_id} in the payments dashboard`,
+        personAction: (i) =>
+          `refund the payment of order ${i.order_id} for ${i.customer_id} in the payments dashboard`,
       },
       approval: (i, policy) =>
         i.amount > policy.approvalLimit
@@ -191,7 +197,13 @@ export const TOOLS: Record<string, ToolDefinition> = Object.fromEntries(
       activity: 'sendEmail',
       effect: EFFECTS.send_email,
       irreversible: true,
-      toActivityInput: (i) => ({ orderId: i.order_id, to: i.to, template: i.template, subject: i.subject, text: i.body }),
+      toActivityInput: (i) => ({
+        orderId: i.order_id,
+        to: i.to,
+        template: i.template,
+        subject: i.subject,
+        text: i.body,
+      }),
       compensation: {
         activity: 'sendCorrectionEmail',
         undo: 'send a correction email',
@@ -246,7 +258,10 @@ export const TOOLS: Record<string, ToolDefinition> = Object.fromEntries(
 /** The tool definitions sent to the model. */
 export function toolSchemas(): ToolSchema[] {
   return Object.values(TOOLS).map((t) => {
-    const { $schema: _ignored, ...schema } = z.toJSONSchema(t.schema, { io: 'input' }) as Record<string, unknown>;
+    const { $schema: _ignored, ...schema } = z.toJSONSchema(t.schema, { io: 'input' }) as Record<
+      string,
+      unknown
+    >;
     return { name: t.name, description: t.description, input_schema: schema };
   });
 }

@@ -25,7 +25,8 @@ export interface ToolResultBlock {
 export type AssistantBlock = TextBlock | ToolUseBlock;
 export type UserBlock = TextBlock | ToolResultBlock;
 
-export type Message = { role: 'user'; content: string | UserBlock[] } | { role: 'assistant'; content: AssistantBlock[] };
+export type Message =
+  { role: 'user'; content: string | UserBlock[] } | { role: 'assistant'; content: AssistantBlock[] };
 
 export interface ToolSchema {
   name: string;

@@ -5,7 +5,8 @@ import type { Intent } from '../tools/effects.js';
 import type { SagaState } from './saga.js';
 
 /** Outcome of one tool call, as shown by the `toolCalls` query and sent back to the model. */
-export type ToolOutcome = 'read' | 'executed' | 'replayed' | 'recovered' | 'conflict' | 'error' | 'invalid' | 'denied';
+export type ToolOutcome =
+  'read' | 'executed' | 'replayed' | 'recovered' | 'conflict' | 'error' | 'invalid' | 'denied';
 
 export interface ToolCallRecord {
   turn: number;
@@ -67,12 +68,7 @@ export interface AgentInput {
 }
 
 export type AgentStatus =
-  | 'running'
-  | 'waiting_approval'
-  | 'completed'
-  | 'compensated'
-  | 'compensation_failed'
-  | 'failed';
+  'running' | 'waiting_approval' | 'completed' | 'compensated' | 'compensation_failed' | 'failed';
 
 export interface UsageSummary {
   inputTokens: number;
@@ -118,9 +114,11 @@ export interface ApprovalArgs {
 export const transcriptQuery = defineQuery<Message[]>('transcript');
 export const toolCallsQuery = defineQuery<ToolCallRecord[]>('toolCalls');
 export const usageQuery = defineQuery<UsageSummary>('usage');
-export const agentStatusQuery = defineQuery<{ status: AgentStatus; turn: number; pendingApproval: PendingApproval | null }>(
-  'agentStatus',
-);
+export const agentStatusQuery = defineQuery<{
+  status: AgentStatus;
+  turn: number;
+  pendingApproval: PendingApproval | null;
+}>('agentStatus');
 /** Approve the pending call. Rejected (validator) when nothing waits for approval. */
 export const approveUpdate = defineUpdate<PendingApproval, [ApprovalArgs]>('approve');
 /** Deny the pending call; the model is told. Rejected when nothing waits for approval. */

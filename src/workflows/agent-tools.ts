@@ -1,4 +1,9 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  proxyActivities,
+  type ActivityOptions,
+} from '@temporalio/workflow';
 import { shortKey } from '../idempotency/keys.js';
 import { formatIssues, TOOLS, type ToolDefinition, type ToolPolicy } from '../tools/catalogue.js';
 import type { EffectResult, Intent } from '../tools/effects.js';
@@ -21,10 +26,17 @@ const TOLD_TO_MODEL = new Set([
 ]);
 
 type Call = (...args: unknown[]) => Promise<unknown>;
-type Proxy = Record<string, Call & { executeWithOptions: (o: ActivityOptions, a: unknown[]) => Promise<unknown> }>;
+type Proxy = Record<
+  string,
+  Call & { executeWithOptions: (o: ActivityOptions, a: unknown[]) => Promise<unknown> }
+>;
 
 /** Asks a person; resolves with the decision (timeout = denied). */
-export type ApprovalGate = (call: ToolUseBlock, def: ToolDefinition, reason: string) => Promise<{ approved: boolean; note: string }>;
+export type ApprovalGate = (
+  call: ToolUseBlock,
+  def: ToolDefinition,
+  reason: string,
+) => Promise<{ approved: boolean; note: string }>;
 
 export interface ToolRunnerOptions {
   saga: Saga;
@@ -101,11 +113,22 @@ export class ToolRunner {
     // Calls after an abort still need an answer: the API requires a result for every tool_use.
     return calls.map(
       (call, i) =>
-        results[i] ?? { type: 'tool_result', tool_use_id: call.id, content: 'Not run: the task was aborted.', is_error: true },
+        results[i] ?? {
+          type: 'tool_result',
+          tool_use_id: call.id,
+          content: 'Not run: the task was aborted.',
+          is_error: true,
+        },
     );
   }
 
-  private record(turn: number, call: ToolUseBlock, started: number, outcome: ToolOutcome, extra: Partial<ToolCallRecord> = {}) {
+  private record(
+    turn: number,
+    call: ToolUseBlock,
+    started: number,
+    outcome: ToolOutcome,
+    extra: Partial<ToolCallRecord> = {},
+  ) {
     this.records.push({
       turn,
       toolUseId: call.id,
@@ -116,7 +139,11 @@ export class ToolRunner {
     });
   }
 
-  private async runOne(turn: number, call: ToolUseBlock, def: ToolDefinition | undefined): Promise<ToolResultBlock> {
+  private async runOne(
+    turn: number,
+    call: ToolUseBlock,
+    def: ToolDefinition | undefined,
+  ): Promise<ToolResultBlock> {
     const started = this.opts.now();
     const reply = (content: string, isError = false): ToolResultBlock => ({
       type: 'tool_result',
@@ -132,7 +159,10 @@ export class ToolRunner {
     if (!parsed.success) {
       const issues = formatIssues(parsed.error);
       this.record(turn, call, started, 'invalid', { error: issues });
-      return reply(`Invalid input for ${def.name}: ${issues}. Correct the input and call the tool again.`, true);
+      return reply(
+        `Invalid input for ${def.name}: ${issues}. Correct the input and call the tool again.`,
+        true,
+      );
     }
     const input = parsed.data;
 
@@ -142,7 +172,8 @@ export class ToolRunner {
       return reply('The task is being aborted; everything done so far will be undone.');
     }
 
-    const activityInput = def.toActivityInput?.(input, { keyOf: (effect, i) => intentFor(effect, i).key }) ?? input;
+    const activityInput =
+      def.toActivityInput?.(input, { keyOf: (effect, i) => intentFor(effect, i).key }) ?? input;
     const activity = def.activity ?? '';
     const summary = { summary: def.summarize(input) };
 
@@ -164,7 +195,10 @@ export class ToolRunner {
       const decision = await this.opts.approve(call, def, approvalReason);
       if (!decision.approved) {
         this.record(turn, call, started, 'denied', { key: intent.key, error: decision.note });
-        return reply(`Not done: a person did not approve this ${def.name} (${decision.note}). Do not retry it.`, true);
+        return reply(
+          `Not done: a person did not approve this ${def.name} (${decision.note}). Do not retry it.`,
+          true,
+        );
       }
     }
 
@@ -240,7 +274,12 @@ export class ToolRunner {
     return { def: this.stepDefinition(def, input, intent), carried };
   }
 
-  private registerStep(def: ToolDefinition, input: Record<string, unknown>, intent: Intent, result: unknown): void {
+  private registerStep(
+    def: ToolDefinition,
+    input: Record<string, unknown>,
+    intent: Intent,
+    result: unknown,
+  ): void {
     if (!def.compensation || this.sagaKeys.has(intent.key)) return;
     this.sagaKeys.add(intent.key);
     this.steps.push({ tool: def.name, input, intent, result });

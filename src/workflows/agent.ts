@@ -38,7 +38,12 @@ import { CUSTOMER, DUPLICATES_PREVENTED, SAGA_STATE, TASK_KIND, TASK_STATUS } fr
 /** Model calls: retried on 429/5xx/connection errors, not on a rejected request. */
 const modelCall = {
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8 },
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 8,
+  },
 } as const;
 
 const DEFAULT_SYSTEM =
@@ -73,9 +78,7 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
   const carried = input.carried;
   const maxTurns = input.maxTurns ?? 12;
   const continueAfter = input.continueAsNewAfterTurns ?? 40;
-  const messages: Message[] = carried?.messages ?? [
-    { role: 'user', content: input.prompt },
-  ];
+  const messages: Message[] = carried?.messages ?? [{ role: 'user', content: input.prompt }];
   const usage: TurnUsage[] = (carried?.usage ?? []).map((u) => ({ ...u, ranInThisRun: false }));
   let turn = carried?.turn ?? 0;
   let turnsThisRun = 0;
@@ -87,8 +90,12 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
   const tools = new ToolRunner({
     saga,
     policy: { approvalLimit: input.approvalLimit ?? 10_000 },
-    effectOptions: input.effectTimeout ? { ...effectCall, startToCloseTimeout: input.effectTimeout } : effectCall,
-    compensationOptions: input.compensationRetry ? { ...compensationCall, retry: input.compensationRetry } : compensationCall,
+    effectOptions: input.effectTimeout
+      ? { ...effectCall, startToCloseTimeout: input.effectTimeout }
+      : effectCall,
+    compensationOptions: input.compensationRetry
+      ? { ...compensationCall, retry: input.compensationRetry }
+      : compensationCall,
     readOptions: readCall,
     now: () => Date.now(),
     approve: async (call, def, reason) => {
@@ -132,7 +139,9 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
 
   const model = proxyActivities<Activities>(modelCall);
   const schemas = toolSchemas();
-  const system = input.system ?? (input.customerId ? `${DEFAULT_SYSTEM} The customer is ${input.customerId}.` : DEFAULT_SYSTEM);
+  const system =
+    input.system ??
+    (input.customerId ? `${DEFAULT_SYSTEM} The customer is ${input.customerId}.` : DEFAULT_SYSTEM);
 
   const result = (status: AgentResult['status'], text: string, reason?: string): AgentResult => ({
     status,
@@ -182,14 +191,17 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
       turn++;
       turnsThisRun++;
       setCurrentDetails(`turn ${turn}: asking the model`);
-      const response: ModelResponse = await model.callModel.executeWithOptions({ summary: `model turn ${turn}` }, [
-        {
-          system,
-          messages,
-          tools: schemas,
-          ...(input.scenario ? { scenario: input.scenario } : {}),
-        },
-      ]);
+      const response: ModelResponse = await model.callModel.executeWithOptions(
+        { summary: `model turn ${turn}` },
+        [
+          {
+            system,
+            messages,
+            tools: schemas,
+            ...(input.scenario ? { scenario: input.scenario } : {}),
+          },
+        ],
+      );
       usage.push({
         turn,
         inputTokens: response.usage.inputTokens,

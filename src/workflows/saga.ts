@@ -126,7 +126,13 @@ export class Saga {
   adopt<T>(def: StepDefinition<T>, result: T | undefined): void {
     this.entries.push({
       def: def as StepDefinition<never>,
-      state: { name: def.name, key: def.key, status: 'succeeded', irreversible: def.irreversible ?? false, undo: def.undo },
+      state: {
+        name: def.name,
+        key: def.key,
+        status: 'succeeded',
+        irreversible: def.irreversible ?? false,
+        undo: def.undo,
+      },
       result,
     });
     if (this.status === 'idle') this.status = 'running';

@@ -40,7 +40,7 @@ export interface TestEnv {
 
 export async function createTestEnv(): Promise<TestEnv> {
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
     runtimeInstalled = true;
   }
   const address = inject('temporalAddress');

@@ -57,10 +57,13 @@ describe('agentWorkflow: the tool-use loop against the scripted model', () => {
   async function truth(t: Task) {
     const payments = (await auditPayments(env.pool, { customer: t.customerId })).customers[0];
     const email = (await auditEmail(env.pool, { to: t.email })).recipients[0];
-    const orders = await env.pool.query<{ status: string }>('SELECT status FROM orders WHERE order_id = $1', [t.orderId]);
-    const shipments = await env.pool.query<{ status: string }>('SELECT status FROM shipments WHERE order_id = $1', [
+    const orders = await env.pool.query<{ status: string }>('SELECT status FROM orders WHERE order_id = $1', [
       t.orderId,
     ]);
+    const shipments = await env.pool.query<{ status: string }>(
+      'SELECT status FROM shipments WHERE order_id = $1',
+      [t.orderId],
+    );
     return {
       charges: payments?.charges ?? 0,
       charged: payments?.charged ?? 0,
@@ -215,15 +218,22 @@ describe('agentWorkflow: the tool-use loop against the scripted model', () => {
   it('keeps keys stable across continue-as-new: the repeated charge is replayed', async () => {
     const t = await task('agent-long-session', { continueAsNewAfterTurns: 3 });
     const workflowId = `agent-${t.orderId}`;
-    const result = await run(t, workflowId);
+    const handle = await env.client.workflow.start(agentWorkflow, {
+      taskQueue: env.taskQueue,
+      workflowId,
+      args: [t.input],
+    });
+    const result = await handle.result();
     expect(result.status).toBe('completed');
     const charges = result.toolCalls.filter((c) => c.name === 'charge_payment');
     expect(charges.map((c) => c.outcome)).toEqual(['executed', 'replayed']);
     expect(result.usage.turns).toBe(11);
     expect(result.usage.turnsReused).toBeGreaterThanOrEqual(9);
     expect(await truth(t)).toMatchObject({ charges: 1, charged: 4999 });
-    const handle = env.client.workflow.getHandle(workflowId);
-    expect((await handle.describe()).runId).not.toBe((await handle.describe()).firstExecutionRunId);
+    // The latest run is not the first: the session continued as new at least once.
+    expect((await env.client.workflow.getHandle(workflowId).describe()).runId).not.toBe(
+      handle.firstExecutionRunId,
+    );
   });
 
   it('fails a turn with a terminal error on an invalid model response, and compensates', async () => {
@@ -256,12 +266,14 @@ describe('agentWorkflow: the tool-use loop against the scripted model', () => {
       namespace: env.namespace,
       workflowExecution: { workflowId, runId },
       reason: 'test: reset to before the charge',
-      workflowTaskFinishEventId: resetPoint?.eventId,
+      workflowTaskFinishEventId: resetPoint?.eventId ?? null,
       requestId: randomUUID(),
     });
     const result = await env.client.workflow.getHandle(workflowId, newRunId ?? undefined).result();
     expect(result.status).toBe('completed');
-    const calls = await env.client.workflow.getHandle(workflowId, newRunId ?? undefined).query(toolCallsQuery);
+    const calls = await env.client.workflow
+      .getHandle(workflowId, newRunId ?? undefined)
+      .query(toolCallsQuery);
     expect(calls.find((c) => c.name === 'charge_payment')?.outcome).toBe('replayed');
     expect(result.usage.turnsReused).toBeGreaterThanOrEqual(2);
     expect(await truth(t)).toMatchObject({ charges: 1, charged: 4999, messages: 1, shipments: ['booked'] });

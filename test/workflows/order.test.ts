@@ -42,9 +42,10 @@ describe('orderWorkflow: a saga over payments, email and our own tables', () => 
     const orders = await env.pool.query<{ status: string }>('SELECT status FROM orders WHERE order_id = $1', [
       input.orderId,
     ]);
-    const shipments = await env.pool.query<{ status: string }>('SELECT status FROM shipments WHERE order_id = $1', [
-      input.orderId,
-    ]);
+    const shipments = await env.pool.query<{ status: string }>(
+      'SELECT status FROM shipments WHERE order_id = $1',
+      [input.orderId],
+    );
     const customer = payments.customers[0];
     return {
       charges: customer?.charges ?? 0,
@@ -100,25 +101,28 @@ describe('orderWorkflow: a saga over payments, email and our own tables', () => 
     ['send_email', ['sendCorrectionEmail', 'releaseShipment', 'refundPayment', 'cancelOrder']],
   ];
 
-  it.each(undoneAfter)('undoes every step in reverse, once each, when the order fails after %s', async (step, undo) => {
-    const input = order({ failAfter: step });
-    const error = await env.client.workflow
-      .execute(orderWorkflow, { taskQueue: env.taskQueue, workflowId: input.orderId, args: [input] })
-      .catch((err: unknown) => err);
-    expect(error).toBeInstanceOf(WorkflowFailedError);
-    const activities = await scheduledActivities(input.orderId);
-    const compensations = activities.slice(activities.length - undo.length);
-    expect(compensations).toEqual(undo);
-    const after = await truth(input);
-    expect(after.net).toBe(0);
-    expect(after.charges).toBe(step === 'create_order' ? 0 : 1);
-    expect(after.refunds).toBe(step === 'create_order' ? 0 : 1);
-    expect(after.orders).toEqual(['cancelled']);
-    expect(after.shipments).toEqual(step === 'book_shipment' || step === 'send_email' ? ['released'] : []);
-    expect(after.messages).toBe(step === 'send_email' ? 2 : 0); // confirmation + correction
-    const state = await env.client.workflow.getHandle(input.orderId).query(sagaStateQuery);
-    expect(state.status).toBe('compensated');
-  });
+  it.each(undoneAfter)(
+    'undoes every step in reverse, once each, when the order fails after %s',
+    async (step, undo) => {
+      const input = order({ failAfter: step });
+      const error = await env.client.workflow
+        .execute(orderWorkflow, { taskQueue: env.taskQueue, workflowId: input.orderId, args: [input] })
+        .catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      const activities = await scheduledActivities(input.orderId);
+      const compensations = activities.slice(activities.length - undo.length);
+      expect(compensations).toEqual(undo);
+      const after = await truth(input);
+      expect(after.net).toBe(0);
+      expect(after.charges).toBe(step === 'create_order' ? 0 : 1);
+      expect(after.refunds).toBe(step === 'create_order' ? 0 : 1);
+      expect(after.orders).toEqual(['cancelled']);
+      expect(after.shipments).toEqual(step === 'book_shipment' || step === 'send_email' ? ['released'] : []);
+      expect(after.messages).toBe(step === 'send_email' ? 2 : 0); // confirmation + correction
+      const state = await env.client.workflow.getHandle(input.orderId).query(sagaStateQuery);
+      expect(state.status).toBe('compensated');
+    },
+  );
 
   it('treats a declined card as a business failure: nothing charged, the order cancelled', async () => {
     const input = order({ paymentMethod: 'pm_card_chargeDeclined' });
@@ -137,7 +141,11 @@ describe('orderWorkflow: a saga over payments, email and our own tables', () => 
   it('charges once when the payments API commits and then drops the response', async () => {
     const input = order();
     env.sandbox.faults.payments.set([
-      { match: { method: 'POST', path: '/v1/payment_intents', idempotencyKey: undefined }, fault: 'drop_after_commit', times: 1 },
+      {
+        match: { method: 'POST', path: '/v1/payment_intents', idempotencyKey: undefined },
+        fault: 'drop_after_commit',
+        times: 1,
+      },
     ]);
     const result = await env.client.workflow.execute(orderWorkflow, {
       taskQueue: env.taskQueue,
@@ -184,7 +192,10 @@ describe('orderWorkflow: a saga over payments, email and our own tables', () => 
     const state = await handle.query(sagaStateQuery);
     expect(state.status).toBe('compensation_failed');
     expect(state.needsAttention).toEqual([
-      expect.objectContaining({ step: 'charge_payment', action: expect.stringContaining('refund') as unknown }),
+      expect.objectContaining({
+        step: 'charge_payment',
+        action: expect.stringContaining('refund') as unknown,
+      }),
     ]);
     // The failing refund did not stop the others.
     const after = await truth(input);
@@ -202,7 +213,10 @@ describe('orderWorkflow: a saga over payments, email and our own tables', () => 
       args: [input] as [OrderInput],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     };
-    const [a, b] = await Promise.all([env.client.workflow.start(orderWorkflow, options), env.client.workflow.start(orderWorkflow, options)]);
+    const [a, b] = await Promise.all([
+      env.client.workflow.start(orderWorkflow, options),
+      env.client.workflow.start(orderWorkflow, options),
+    ]);
     expect(a.firstExecutionRunId).toBe(b.firstExecutionRunId);
     await a.result();
     expect(await truth(input)).toMatchObject({ charges: 1, messages: 1 });

@@ -1,0 +1,112 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
+import { migrate } from '../db/migrate.js';
+import { startEmailApi, startSmtpServer } from './email.js';
+import { FaultController } from './faults.js';
+import { startModelServer } from './model.js';
+import { startPaymentsServer } from './payments.js';
+
+export { auditEmail, auditPayments, type EmailAudit, type PaymentsAudit } from './audit.js';
+export { FaultController, type FaultKind, type FaultRule } from './faults.js';
+
+/** Options of {@link startSandbox}. */
+export interface SandboxOptions {
+  pool: pg.Pool;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Fixed ports; 0 or absent = ephemeral. */
+  ports?: { payments?: number; smtp?: number; email?: number; model?: number };
+  /** Seed of the fault PRNGs (probabilistic rules); default 1. */
+  seed?: number;
+  /** Directory of model scenarios; default `src/sandbox/scenarios`. */
+  scenariosDir?: string;
+}
+
+/** Where each sandbox service listens. */
+export interface SandboxAddresses {
+  payments: { host: string; port: number; protocol: 'http'; url: string };
+  smtp: { host: string; port: number; url: string };
+  emailApi: { url: string };
+  model: { baseURL: string };
+}
+
+/** The running sandbox: addresses, per-service fault control, and `stop()` (frees every port). */
+export interface Sandbox {
+  addresses: SandboxAddresses;
+  faults: { payments: FaultController; email: FaultController; model: FaultController };
+  stop: () => Promise<void>;
+}
+
+const MIGRATIONS = fileURLToPath(new URL('./migrations/', import.meta.url));
+
+/**
+ * Starts the local stand-ins for the outside world on loopback: a Stripe-compatible payments API, an
+ * SMTP server with an HTTP mailbox lookup, and a scripted Anthropic Messages API. State lives in the
+ * `sandbox` schema of the given Postgres (migrated here).
+ */
+export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const host = options.host ?? '127.0.0.1';
+  const seed = options.seed ?? 1;
+  await options.pool.query('CREATE SCHEMA IF NOT EXISTS sandbox').catch(() => undefined);
+  await migrate(options.pool, { dir: MIGRATIONS, table: 'sandbox.schema_migrations' });
+  const faults = {
+    payments: new FaultController(seed),
+    email: new FaultController(seed + 1),
+    model: new FaultController(seed + 2),
+  };
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    const payments = await startPaymentsServer(options.pool, {
+      host,
+      port: options.ports?.payments ?? 0,
+      faults: faults.payments,
+    });
+    closers.push(payments.close);
+    const smtp = await startSmtpServer(options.pool, {
+      host,
+      port: options.ports?.smtp ?? 0,
+      faults: faults.email,
+    });
+    closers.push(smtp.close);
+    const emailApi = await startEmailApi(options.pool, {
+      host,
+      port: options.ports?.email ?? 0,
+      faults: faults.email,
+    });
+    closers.push(emailApi.close);
+    const model = await startModelServer({
+      host,
+      port: options.ports?.model ?? 0,
+      faults: faults.model,
+      ...(options.scenariosDir ? { scenariosDir: options.scenariosDir } : {}),
+    });
+    closers.push(model.close);
+    return {
+      addresses: {
+        payments: { host, port: payments.port, protocol: 'http', url: `http://${host}:${payments.port}` },
+        smtp: { host, port: smtp.port, url: `smtp://${host}:${smtp.port}` },
+        emailApi: { url: `http://${host}:${emailApi.port}` },
+        model: { baseURL: `http://${host}:${model.port}` },
+      },
+      faults,
+      stop: async () => {
+        for (const close of closers.reverse()) await close().catch(() => undefined);
+      },
+    };
+  } catch (err) {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Writes the addresses where a standalone worker reads them (`SANDBOX_FILE`). */
+export function writeSandboxAddresses(file: string, addresses: SandboxAddresses): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(addresses, null, 2)}\n`);
+}
+
+export function readSandboxAddresses(file: string): SandboxAddresses {
+  return JSON.parse(readFileSync(file, 'utf8')) as SandboxAddresses;
+}
