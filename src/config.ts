@@ -38,7 +38,7 @@ export interface Config {
   anthropicApiKey: string | undefined;
   /** `ANTHROPIC_BASE_URL`: an Anthropic-compatible Messages API (e.g. the scripted sandbox). */
   anthropicBaseUrl: string | undefined;
-  /** `ANTHROPIC_MODEL`, default `claude-sonnet-4-5`. */
+  /** `ANTHROPIC_MODEL`, default `claude-sonnet-4-6`. */
   anthropicModel: string;
   /** `ANTHROPIC_MAX_TOKENS`, default 1024. */
   anthropicMaxTokens: number;
@@ -110,7 +110,7 @@ export function loadConfig(env: Env = process.env): Config {
     mailFrom: str(env, 'MAIL_FROM') ?? 'onceflow <orders@onceflow.local>',
     anthropicApiKey: str(env, 'ANTHROPIC_API_KEY'),
     anthropicBaseUrl: url(env, 'ANTHROPIC_BASE_URL', ['http:', 'https:']),
-    anthropicModel: str(env, 'ANTHROPIC_MODEL') ?? 'claude-sonnet-4-5',
+    anthropicModel: str(env, 'ANTHROPIC_MODEL') ?? 'claude-sonnet-4-6',
     anthropicMaxTokens: int(env, 'ANTHROPIC_MAX_TOKENS', 1024, 1, 64_000),
     sandboxFile: str(env, 'SANDBOX_FILE') ?? `${str(env, 'ONCEFLOW_DATA_DIR') ?? '.data'}/sandbox.json`,
   };

@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
+  ContinueAsNew,
   continueAsNew,
   isCancellation,
   proxyActivities,
@@ -31,7 +32,7 @@ import {
 } from './agent-state.js';
 import { ToolRunner } from './agent-tools.js';
 import { compensationCall, effectCall, readCall } from './options.js';
-import { Saga } from './saga.js';
+import { describeError, Saga } from './saga.js';
 import { sagaStateQuery } from './order.js';
 import { CUSTOMER, DUPLICATES_PREVENTED, SAGA_STATE, TASK_KIND, TASK_STATUS } from './search-attributes.js';
 
@@ -227,11 +228,12 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
       }
     }
   } catch (err) {
+    if (err instanceof ContinueAsNew) throw err;
     if (isCancellation(err)) {
       await undoAll('cancelled');
       throw err;
     }
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = describeError(err);
     const final = await undoAll(reason);
     throw ApplicationFailure.create({
       type: final === 'compensation_failed' ? 'COMPENSATION_FAILED' : 'AGENT_FAILED',

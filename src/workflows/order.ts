@@ -21,7 +21,7 @@ import {
 } from '../tools/effects.js';
 import { intentFor, undoIntent } from './intents.js';
 import { compensationCall, effectCall } from './options.js';
-import { Saga, type SagaState } from './saga.js';
+import { describeError, Saga, type SagaState } from './saga.js';
 import { CUSTOMER, SAGA_STATE, TASK_KIND, TASK_STATUS } from './search-attributes.js';
 
 /** The steps of an order, in order. */
@@ -264,8 +264,8 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
     };
   } catch (err) {
     const cancelled = isCancellation(err);
-    setCurrentDetails(`compensating: ${cancelled ? 'cancelled' : describeFailure(err)}`);
-    const state = await saga.compensate(cancelled ? 'cancelled' : describeFailure(err));
+    setCurrentDetails(`compensating: ${cancelled ? 'cancelled' : describeError(err)}`);
+    const state = await saga.compensate(cancelled ? 'cancelled' : describeError(err));
     upsertSearchAttributes([{ key: TASK_STATUS, value: state.status }]);
     setCurrentDetails(
       state.status === 'compensation_failed'
@@ -288,12 +288,4 @@ function summary(text: string, intent: Intent): { summary: string } {
 
 function formatAmount(amount: number, currency: string): string {
   return `${(amount / 100).toFixed(2)} ${currency.toUpperCase()}`;
-}
-
-function describeFailure(err: unknown): string {
-  if (err instanceof Error) {
-    const cause = (err as { cause?: unknown }).cause;
-    return cause instanceof Error ? cause.message : err.message;
-  }
-  return String(err);
 }

@@ -51,7 +51,8 @@ export interface StepDefinition<T> {
   personAction?: string;
 }
 
-function describe(err: unknown): string {
+/** An error in one line: an activity failure's own message is in its cause. */
+export function describeError(err: unknown): string {
   if (err instanceof Error) {
     const cause = (err as { cause?: unknown }).cause;
     return cause instanceof Error ? `${err.message}: ${cause.message}` : err.message;
@@ -113,7 +114,7 @@ export class Saga {
       return result;
     } catch (err) {
       entry.state.status = 'failed';
-      entry.state.error = isCancellation(err) ? 'cancelled' : describe(err);
+      entry.state.error = isCancellation(err) ? 'cancelled' : describeError(err);
       this.notify();
       throw err;
     }
@@ -163,11 +164,11 @@ export class Saga {
           entry.state.status = 'compensated';
         } catch (err) {
           entry.state.status = 'compensation_failed';
-          entry.state.error = describe(err);
+          entry.state.error = describeError(err);
           this.attention.push({
             step: entry.def.name,
             key: entry.def.key,
-            error: describe(err),
+            error: describeError(err),
             action: entry.def.personAction ?? `${entry.def.undo} by hand`,
           });
         }

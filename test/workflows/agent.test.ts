@@ -227,7 +227,7 @@ describe('agentWorkflow: the tool-use loop against the scripted model', () => {
     expect(result.status).toBe('completed');
     const charges = result.toolCalls.filter((c) => c.name === 'charge_payment');
     expect(charges.map((c) => c.outcome)).toEqual(['executed', 'replayed']);
-    expect(result.usage.turns).toBe(11);
+    expect(result.usage.turns).toBe(10);
     expect(result.usage.turnsReused).toBeGreaterThanOrEqual(9);
     expect(await truth(t)).toMatchObject({ charges: 1, charged: 4999 });
     // The latest run is not the first: the session continued as new at least once.
