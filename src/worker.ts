@@ -85,7 +85,9 @@ export async function main(): Promise<void> {
       deps,
     });
     const running = worker.run();
-    console.log(`onceflow worker: polling task queue "${config.taskQueue}" on ${config.temporalAddress ?? 'localhost:7233'}`);
+    console.log(
+      `onceflow worker: polling task queue "${config.taskQueue}" on ${config.temporalAddress ?? 'localhost:7233'}`,
+    );
     await running;
   } finally {
     await connection.close();

@@ -39,15 +39,15 @@ export function createEmailActivities(
 
   async function send(input: EmailInput, messageId: string, key: string): Promise<SentEmail> {
     try {
-      const info = await mailer.sendMail({
+      const info = (await mailer.sendMail({
         from: options.from,
         to: input.to,
         subject: input.subject,
         text: input.text,
         messageId,
         headers: { 'X-Onceflow-Key': key },
-      });
-      return { messageId, accepted: (info.accepted as (string | { address: string })[]).map(String) };
+      })) as { accepted: (string | { address: string })[] };
+      return { messageId, accepted: info.accepted.map((a) => (typeof a === 'string' ? a : a.address)) };
     } catch (err) {
       // 5xx is the server's final word on this message; 4xx and dropped connections are worth a retry.
       const code = (err as { responseCode?: number }).responseCode;

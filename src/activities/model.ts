@@ -28,7 +28,7 @@ export function classifyModelError(err: unknown): unknown {
     return new ModelUnavailableError(`model API unreachable: ${err.message}`, { cause: err });
   }
   if (err instanceof Anthropic.APIError) {
-    const status = err.status ?? 0;
+    const status: number = typeof err.status === 'number' ? err.status : 0;
     if (status === 429 || status === 408 || status === 409 || status >= 500) {
       return new ModelUnavailableError(`model API ${status}: ${err.message}`, { cause: err });
     }
@@ -74,7 +74,7 @@ export function createModelActivities(anthropic: Anthropic, defaults: { model: s
             model: request.model ?? defaults.model,
             max_tokens: request.maxTokens ?? defaults.maxTokens,
             system: request.system,
-            messages: request.messages as Anthropic.MessageParam[],
+            messages: request.messages,
             tools: request.tools as Anthropic.Tool[],
           },
           {

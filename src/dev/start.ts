@@ -18,7 +18,10 @@ const log = (line: string) => process.stdout.write(`onceflow: ${line}\n`);
  * cust_42. Each start uses a fresh order reference, so every start is a new task.
  */
 async function runDemo(client: Client, taskQueue: string, uiUrl: string | undefined, namespace: string) {
-  const stamp = new Date().toISOString().replace(/[-:TZ.]/g, '').slice(0, 14);
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:TZ.]/g, '')
+    .slice(0, 14);
   const orderId = `ord_${stamp}`;
   const workflowId = `demo-${orderId}`;
   const customer = DEMO_CUSTOMERS[0];
@@ -36,11 +39,16 @@ async function runDemo(client: Client, taskQueue: string, uiUrl: string | undefi
   });
   const result = await handle.result();
   for (const call of result.toolCalls) {
-    log(`  turn ${call.turn}: ${call.name} → ${call.outcome}${call.key ? ` (${call.key.slice(0, 12)}…)` : ''}`);
+    log(
+      `  turn ${call.turn}: ${call.name} → ${call.outcome}${call.key ? ` (${call.key.slice(0, 12)}…)` : ''}`,
+    );
   }
   log(`demo: ${result.status}: ${result.finalText}`);
-  log(`demo: ${result.usage.turns} model turns, ${result.usage.inputTokens + result.usage.outputTokens} tokens`);
-  if (uiUrl) log(`see it in the Temporal UI: ${uiLink(uiUrl, namespace, workflowId, handle.firstExecutionRunId)}`);
+  log(
+    `demo: ${result.usage.turns} model turns, ${result.usage.inputTokens + result.usage.outputTokens} tokens`,
+  );
+  if (uiUrl)
+    log(`see it in the Temporal UI: ${uiLink(uiUrl, namespace, workflowId, handle.firstExecutionRunId)}`);
 }
 
 /**
@@ -66,7 +74,9 @@ export async function start(config: Config): Promise<void> {
     sandbox = await startSandbox({ pool });
     const a = sandbox.addresses;
     writeSandboxAddresses(config.sandboxFile, a);
-    log(`sandbox: payments ${a.payments.url}, SMTP ${a.smtp.url}, mailbox ${a.emailApi.url}, model ${a.model.baseURL}`);
+    log(
+      `sandbox: payments ${a.payments.url}, SMTP ${a.smtp.url}, mailbox ${a.emailApi.url}, model ${a.model.baseURL}`,
+    );
     deps = buildActivityDeps(config, pool, {
       paymentsUrl: a.payments.url,
       smtpUrl: a.smtp.url,

@@ -30,6 +30,14 @@ function invalid(message: string, param?: string, code = 'parameter_invalid'): S
   });
 }
 
+/** A string param; absent → undefined; a nested object where a string belongs → 400. */
+function str(params: Record<string, unknown>, name: string): string | undefined {
+  const raw = params[name];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string') throw invalid(`Invalid string: ${name}`, name);
+  return raw;
+}
+
 function int(params: Record<string, unknown>, name: string, required = true): number | undefined {
   const raw = params[name];
   if (raw === undefined) {
@@ -38,7 +46,11 @@ function int(params: Record<string, unknown>, name: string, required = true): nu
   }
   const value = Number(raw);
   if (typeof raw !== 'string' || !/^\d+$/.test(raw) || !Number.isSafeInteger(value)) {
-    throw invalid(`Invalid integer: ${String(raw)}`, name, 'parameter_invalid_integer');
+    throw invalid(
+      `Invalid integer: ${typeof raw === 'string' ? raw : name}`,
+      name,
+      'parameter_invalid_integer',
+    );
   }
   return value;
 }
@@ -149,15 +161,15 @@ export async function startPaymentsServer(
       handle: async (p, c) => {
         const amount = int(p, 'amount')!;
         if (amount < 50) throw invalid('Amount must be at least 50 cents', 'amount', 'amount_too_small');
-        const currency = String(p.currency ?? '');
+        const currency = str(p, 'currency') ?? '';
         if (!/^[a-z]{3}$/.test(currency)) throw invalid('Invalid currency', 'currency');
-        const customer = p.customer === undefined ? null : String(p.customer);
+        const customer = str(p, 'customer') ?? null;
         if (customer) {
           const found = await c.query('SELECT 1 FROM sandbox.customers WHERE id = $1', [customer]);
           if (found.rowCount === 0) throw missing('customer', customer);
         }
         const confirm = p.confirm === 'true';
-        const method = p.payment_method === undefined ? null : String(p.payment_method);
+        const method = str(p, 'payment_method') ?? null;
         if (confirm && !method) throw invalid('A payment method is required to confirm', 'payment_method');
         const declined = confirm && method === 'pm_card_chargeDeclined';
         const status = !confirm
@@ -174,7 +186,7 @@ export async function startPaymentsServer(
           customer,
           status,
           payment_method: method,
-          description: p.description === undefined ? null : String(p.description),
+          description: str(p, 'description') ?? null,
           metadata: metadata(p),
           created: String(now()),
         };
@@ -215,7 +227,7 @@ export async function startPaymentsServer(
       pattern: /^\/v1\/payment_intents\/search$/,
       mutates: false,
       handle: async (p, c) => {
-        const query = String(p.query ?? '');
+        const query = str(p, 'query') ?? '';
         const m = /^metadata\['([^']+)'\]:'([^']*)'$/.exec(query);
         if (!m)
           throw invalid(
@@ -244,7 +256,7 @@ export async function startPaymentsServer(
           p.customer === undefined
             ? 'SELECT * FROM sandbox.payment_intents ORDER BY created DESC LIMIT 100'
             : 'SELECT * FROM sandbox.payment_intents WHERE customer = $1 ORDER BY created DESC LIMIT 100',
-          p.customer === undefined ? [] : [String(p.customer)],
+          p.customer === undefined ? [] : [str(p, 'customer')],
         );
         return {
           object: 'list',
@@ -272,14 +284,16 @@ export async function startPaymentsServer(
       pattern: /^\/v1\/refunds$/,
       mutates: true,
       handle: async (p, c) => {
-        if (p.payment_intent === undefined)
+        const piId = str(p, 'payment_intent');
+        if (piId === undefined) {
           throw invalid('Missing required param: payment_intent.', 'payment_intent', 'parameter_missing');
+        }
         const { rows } = await c.query<PaymentIntentRow>(
           'SELECT * FROM sandbox.payment_intents WHERE id = $1 FOR UPDATE',
-          [String(p.payment_intent)],
+          [piId],
         );
         const pi = rows[0];
-        if (!pi) throw missing('payment_intent', String(p.payment_intent));
+        if (!pi) throw missing('payment_intent', piId);
         const refundable = pi.amount_received - pi.amount_refunded;
         if (refundable <= 0) {
           throw new StripeFailure(
@@ -340,7 +354,7 @@ export async function startPaymentsServer(
           p.payment_intent === undefined
             ? 'SELECT * FROM sandbox.refunds ORDER BY created DESC LIMIT 100'
             : 'SELECT * FROM sandbox.refunds WHERE payment_intent = $1 ORDER BY created DESC LIMIT 100',
-          p.payment_intent === undefined ? [] : [String(p.payment_intent)],
+          p.payment_intent === undefined ? [] : [str(p, 'payment_intent')],
         );
         return {
           object: 'list',

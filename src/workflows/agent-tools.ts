@@ -75,9 +75,9 @@ export class ToolRunner {
   private readonly sagaKeys = new Set<string>();
 
   constructor(private readonly opts: ToolRunnerOptions) {
-    this.effects = proxyActivities(opts.effectOptions) as unknown as Proxy;
-    this.undo = proxyActivities(opts.compensationOptions) as unknown as Proxy;
-    this.reads = proxyActivities(opts.readOptions) as unknown as Proxy;
+    this.effects = proxyActivities(opts.effectOptions);
+    this.undo = proxyActivities(opts.compensationOptions);
+    this.reads = proxyActivities(opts.readOptions);
   }
 
   /** Restores what an earlier run did (continue-as-new) so its steps are still compensated. */
@@ -203,7 +203,7 @@ export class ToolRunner {
     }
 
     try {
-      const done = (await this.registeredStep(def, input as Record<string, unknown>, intent, () =>
+      const done = (await this.registeredStep(def, input, intent, () =>
         this.effects[activity]!.executeWithOptions(
           { summary: `${summary.summary} · ${shortKey(intent.key)}` },
           [{ intent, input: activityInput }],
@@ -251,7 +251,7 @@ export class ToolRunner {
   private stepDefinition(def: ToolDefinition, input: Record<string, unknown>, intent: Intent) {
     const compensation = def.compensation!;
     return {
-      name: `${def.name} ${String(input.order_id ?? '')}`.trim(),
+      name: typeof input.order_id === 'string' ? `${def.name} ${input.order_id}` : def.name,
       key: intent.key,
       undo: compensation.undo,
       irreversible: def.irreversible ?? false,

@@ -100,7 +100,7 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
     readOptions: readCall,
     now: () => Date.now(),
     approve: async (call, def, reason) => {
-      pending = { toolUseId: call.id, tool: def.name, summary: def.summarize(call.input as never), reason };
+      pending = { toolUseId: call.id, tool: def.name, summary: def.summarize(call.input), reason };
       decision = undefined;
       setStatus('waiting_approval');
       setCurrentDetails(`waiting for approval: ${pending.summary} (${reason})`);

@@ -81,9 +81,10 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
   const compensation: ActivityOptions = input.compensationRetry
     ? { ...compensationCall, retry: input.compensationRetry }
     : compensationCall;
-  const effects = proxyActivities<Activities>(
-    input.effectTimeout ? { ...effectCall, startToCloseTimeout: input.effectTimeout } : effectCall,
-  );
+  const effectOptions: ActivityOptions = input.effectTimeout
+    ? { ...effectCall, startToCloseTimeout: input.effectTimeout }
+    : effectCall;
+  const effects = proxyActivities<Activities>(effectOptions);
   const undo = proxyActivities<Activities>(compensation);
   const records: StepRecord[] = [];
   const saga = new Saga((state) => {

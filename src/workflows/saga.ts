@@ -95,7 +95,7 @@ export class Saga {
       throw new Error(`saga is ${this.status}; step ${def.name} not started`);
     }
     const entry: Entry = {
-      def: def as StepDefinition<never>,
+      def: def,
       state: {
         name: def.name,
         key: def.key,
@@ -126,7 +126,7 @@ export class Saga {
    */
   adopt<T>(def: StepDefinition<T>, result: T | undefined): void {
     this.entries.push({
-      def: def as StepDefinition<never>,
+      def: def,
       state: {
         name: def.name,
         key: def.key,

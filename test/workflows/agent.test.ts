@@ -269,7 +269,9 @@ describe('agentWorkflow: the tool-use loop against the scripted model', () => {
       workflowTaskFinishEventId: resetPoint?.eventId ?? null,
       requestId: randomUUID(),
     });
-    const result = await env.client.workflow.getHandle(workflowId, newRunId ?? undefined).result();
+    const result = await env.client.workflow
+      .getHandle<typeof agentWorkflow>(workflowId, newRunId ?? undefined)
+      .result();
     expect(result.status).toBe('completed');
     const calls = await env.client.workflow
       .getHandle(workflowId, newRunId ?? undefined)
