@@ -401,7 +401,6 @@ export async function startPaymentsServer(
     const pathId = route.pattern.exec(url.pathname)?.[1];
     const key = method === 'POST' ? (req.headers['idempotency-key'] as string | undefined) : undefined;
     const fault = faults.take({ method, path: url.pathname, idempotencyKey: key });
-    if (fault?.fault === 'latency') await sleep(fault.latencyMs ?? 0);
     if (fault?.fault === 'hang') {
       hanging.add(res);
       return;
@@ -460,6 +459,8 @@ export async function startPaymentsServer(
         }
       }
       if (!replayed) {
+        // Latency while executing, after the key is claimed: a concurrent same-key request sees it in use.
+        if (fault?.fault === 'latency') await sleep(fault.latencyMs ?? 0);
         await client.query('BEGIN');
         try {
           body = await route.handle(params, client, pathId);
@@ -488,7 +489,8 @@ export async function startPaymentsServer(
     } finally {
       client.release();
     }
-    if (fault?.fault === 'drop_after_commit' && !replayed && route.mutates) {
+    // A dropped response is dropped whether it was executed or replayed: the client sees neither.
+    if (fault?.fault === 'drop_after_commit' && route.mutates) {
       req.socket.destroy();
       return;
     }

@@ -60,6 +60,6 @@ export function fillTemplate<T>(value: T, vars: Record<string, string>): T {
 /** `key=value` tokens of a text: `order_id=ord_1 email=a@b.c` → `{ order_id: 'ord_1', email: 'a@b.c' }`. */
 export function varsFrom(text: string): Record<string, string> {
   const vars: Record<string, string> = {};
-  for (const m of text.matchAll(/\b([a-z_]+)=([^\s,;)]+?)(?=[\s,;)]|\.(?:\s|$)|$)/g)) vars[m[1]!] = m[2]!;
+  for (const m of text.matchAll(/\b([a-z_]+)=([\w@+.-]+)/g)) vars[m[1]!] = m[2]!.replace(/\.+$/, '');
   return vars;
 }

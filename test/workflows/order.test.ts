@@ -141,11 +141,8 @@ describe('orderWorkflow: a saga over payments, email and our own tables', () => 
   it('charges once when the payments API commits and then drops the response', async () => {
     const input = order();
     env.sandbox.faults.payments.set([
-      {
-        match: { method: 'POST', path: '/v1/payment_intents', idempotencyKey: undefined },
-        fault: 'drop_after_commit',
-        times: 1,
-      },
+      // Twice: the stripe SDK retries a closed connection once on its own; the second drop fails the attempt.
+      { match: { method: 'POST', path: '/v1/payment_intents' }, fault: 'drop_after_commit', times: 2 },
     ]);
     const result = await env.client.workflow.execute(orderWorkflow, {
       taskQueue: env.taskQueue,
@@ -155,6 +152,8 @@ describe('orderWorkflow: a saga over payments, email and our own tables', () => 
     env.sandbox.faults.payments.clear();
     expect(result.status).toBe('completed');
     expect(await truth(input)).toMatchObject({ charges: 1, charged: AMOUNT, refunds: 0 });
+    const charge = await env.ledger.get(result.steps.find((s) => s.step === 'charge_payment')?.key ?? '');
+    expect(charge?.attempts).toBeGreaterThanOrEqual(2); // the activity really failed once and was retried
   });
 
   it('runs compensations to completion when the workflow is cancelled mid-saga', async () => {
