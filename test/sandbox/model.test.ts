@@ -149,7 +149,7 @@ describe('model sandbox: scripted turns through @anthropic-ai/sdk', () => {
     };
     const error = await anthropic.messages.create(request, { headers }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.APIError);
-    expect((error as Anthropic.APIError).status).toBe(529);
+    expect(error).toMatchObject({ status: 529 });
     expect((await anthropic.messages.create(request, { headers })).stop_reason).toBe('tool_use');
   });
 });
