@@ -73,7 +73,7 @@ export async function main(): Promise<void> {
     throw new ConfigError(
       'DATABASE_URL is required to run a standalone worker (npm start runs an embedded one)',
     );
-  const pool = createPool(config.databaseUrl, config.pgPoolSize);
+  const pool = createPool(config.databaseUrl, config.pgPoolSize, 'onceflow-worker');
   await migrate(pool);
   const connection = await NativeConnection.connect({ address: config.temporalAddress ?? 'localhost:7233' });
   const deps = buildActivityDeps(config, pool, readSandboxEndpoints(config.sandboxFile));

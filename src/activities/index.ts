@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { DownstreamClients } from '../downstream.js';
 import type { Ledger } from '../idempotency/ledger.js';
 import { createEmailActivities } from './email.js';
+import { heartbeating } from './heartbeat.js';
 import { createModelActivities } from './model.js';
 import { createPaymentsActivities } from './payments.js';
 import { createRecordsActivities } from './records.js';
@@ -15,7 +16,7 @@ export interface ActivityDeps {
 
 /** Builds every activity from its clients (Temporal samples' factory pattern). */
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return heartbeating({
     ...createRecordsActivities(deps.pool, deps.ledger),
     ...createPaymentsActivities(deps.downstream.stripe, deps.ledger),
     ...createEmailActivities(deps.downstream.mailer, deps.ledger, {
@@ -26,7 +27,7 @@ export function createActivities(deps: ActivityDeps) {
       model: deps.downstream.model,
       maxTokens: deps.downstream.maxTokens,
     }),
-  };
+  });
 }
 
 /** The activity interface workflows import as a type. */

@@ -1,8 +1,16 @@
 import pg from 'pg';
 
-/** One pool per process (DBOS habit). `size` defaults to `PG_POOL_SIZE` via the config. */
-export function createPool(connectionString: string, size = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max: size, idleTimeoutMillis: 30_000 });
+/**
+ * One pool per process (DBOS habit). `size` defaults to `PG_POOL_SIZE` via the config;
+ * `applicationName` shows in `pg_stat_activity` (the chaos run kills worker connections by it).
+ */
+export function createPool(connectionString: string, size = 10, applicationName = 'onceflow'): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString,
+    max: size,
+    idleTimeoutMillis: 30_000,
+    application_name: applicationName,
+  });
   // An idle client losing its connection (server restart, pg_terminate_backend) must not crash the process.
   pool.on('error', () => undefined);
   return pool;

@@ -99,6 +99,12 @@ export class FaultController {
     if (seed !== undefined) this.random = prng(seed);
   }
 
+  /** Adds rules after the current ones (validated; throws {@link FaultRuleError}). */
+  add(rules: unknown): void {
+    if (!Array.isArray(rules)) throw new FaultRuleError('rules must be an array');
+    this.rules.push(...rules.map(validate).map((rule) => ({ rule, left: rule.times ?? 1 })));
+  }
+
   clear(): void {
     this.rules = [];
   }

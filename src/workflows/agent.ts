@@ -31,21 +31,10 @@ import {
   type UsageSummary,
 } from './agent-state.js';
 import { ToolRunner } from './agent-tools.js';
-import { compensationCall, effectCall, readCall } from './options.js';
+import { compensationCall, effectCall, modelCall, readCall } from './options.js';
 import { describeError, Saga } from './saga.js';
 import { sagaStateQuery } from './order.js';
 import { CUSTOMER, DUPLICATES_PREVENTED, SAGA_STATE, TASK_KIND, TASK_STATUS } from './search-attributes.js';
-
-/** Model calls: retried on 429/5xx/connection errors, not on a rejected request. */
-const modelCall = {
-  startToCloseTimeout: '2 minutes',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    maximumAttempts: 8,
-  },
-} as const;
 
 const DEFAULT_SYSTEM =
   'You are an order-operations agent. Use the tools to act for the customer. Every side-effecting tool needs ' +

@@ -6,18 +6,20 @@ import { ActivityCancellationType, type ActivityOptions } from '@temporalio/work
  */
 export const effectCall: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: '10 seconds',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: {
     initialInterval: '500 milliseconds',
     backoffCoefficient: 2,
     maximumInterval: '10 seconds',
-    maximumAttempts: 8,
+    maximumAttempts: 20,
   },
 };
 
 /** Compensations: patient, since giving up means a person has to step in. */
 export const compensationCall: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: '10 seconds',
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,
@@ -26,8 +28,21 @@ export const compensationCall: ActivityOptions = {
   },
 };
 
+/** Model turns: retried on 429/5xx/connection errors, not on a rejected request. */
+export const modelCall: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 8,
+  },
+};
+
 /** Reads: cheap to retry. */
 export const readCall: ActivityOptions = {
   startToCloseTimeout: '10 seconds',
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '200 milliseconds', maximumAttempts: 5 },
 };

@@ -1,0 +1,54 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const WORKER_ENTRY = fileURLToPath(new URL('../worker.ts', import.meta.url));
+
+/** A real `src/worker.ts` process (tsx), for tests and chaos runs that kill workers. */
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** Resolves once the worker logs that it polls; rejects if it exits first. */
+  ready: Promise<void>;
+  kill: (signal?: NodeJS.Signals) => Promise<void>;
+  output: () => string;
+}
+
+/** What a worker process needs: where Temporal and Postgres are, its task queue, the sandbox file. */
+export interface WorkerProcessEnv {
+  TEMPORAL_ADDRESS: string;
+  TEMPORAL_NAMESPACE: string;
+  DATABASE_URL: string;
+  TASK_QUEUE: string;
+  SANDBOX_FILE: string;
+  PG_POOL_SIZE?: string;
+}
+
+export function spawnWorkerProcess(env: WorkerProcessEnv): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER_ENTRY], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('onceflow worker: polling')) resolve();
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code, signal) =>
+      reject(new Error(`worker exited (${code ?? signal}) before polling:\n${out}`)),
+    );
+  });
+  ready.catch(() => undefined);
+  return {
+    child,
+    ready,
+    output: () => out,
+    kill: (signal = 'SIGKILL') =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill(signal);
+      }),
+  };
+}
