@@ -1,16 +1,13 @@
 import { Context } from '@temporalio/activity';
 import type pg from 'pg';
+import { attemptLeaseMs } from '../idempotency/activity.js';
 import { toApplicationFailure } from '../idempotency/failure.js';
 import type { Ledger, OnceRequest, PerformContext } from '../idempotency/ledger.js';
 import type { EffectResult, Intent } from '../tools/effects.js';
 
-/**
- * The claim's lease is the attempt's start-to-close timeout: past it Temporal has given up on the
- * attempt (the worker may be dead), so the next attempt may treat the claim as crashed.
- */
-function attemptLeaseMs(): number | undefined {
+function currentLeaseMs(): number | undefined {
   try {
-    return Context.current().info.startToCloseTimeoutMs;
+    return attemptLeaseMs(Context.current().info);
   } catch {
     return undefined; // not inside an activity (direct calls in tests): the ledger's default applies
   }
@@ -30,7 +27,7 @@ export async function runEffect<T>(
   options: Pick<OnceRequest<T>, 'recovery' | 'verify'>,
   perform: (ctx: PerformContext) => Promise<T>,
 ): Promise<EffectResult<T>> {
-  const leaseMs = attemptLeaseMs();
+  const leaseMs = currentLeaseMs();
   try {
     const done = await ledger.once(
       {

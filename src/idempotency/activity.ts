@@ -32,6 +32,15 @@ export interface RunOnceOptions<T> {
 const LEASE_MARGIN_MS = 5_000;
 
 /**
+ * The lease a claim made inside this activity attempt should carry: the attempt's start-to-close
+ * timeout plus a margin (past it Temporal has given up on the attempt, so a later one may recover the
+ * claim), or undefined when there is no timeout (the ledger's default applies).
+ */
+export function attemptLeaseMs(info: { startToCloseTimeoutMs: number }): number | undefined {
+  return info.startToCloseTimeoutMs > 0 ? info.startToCloseTimeoutMs + LEASE_MARGIN_MS : undefined;
+}
+
+/**
  * Inside a Temporal activity: derives the intent key and fingerprint from `input`, runs `perform(key,
  * ctx)` through `ledger.once` (see its doc for retry, crash and conflict semantics), and converts a
  * onceflow error to an `ApplicationFailure` (`type = code`, non-retryable unless the error is), once,
@@ -56,9 +65,7 @@ export async function runOnce<T>(
       stableFields: options.stableFields,
     });
     const { verify } = options;
-    const leaseMs =
-      options.leaseMs ??
-      (info.startToCloseTimeoutMs > 0 ? info.startToCloseTimeoutMs + LEASE_MARGIN_MS : undefined);
+    const leaseMs = options.leaseMs ?? attemptLeaseMs(info);
     return await options.ledger.once<T>(
       {
         key,

@@ -416,6 +416,7 @@ export async function startPaymentsServer(
     let status = 200;
     let body: unknown;
     let replayed = false;
+    let claimedHere = false;
     try {
       if (key) {
         await client.query(
@@ -426,7 +427,8 @@ export async function startPaymentsServer(
           `INSERT INTO sandbox.idempotency_keys (key, request_hash, status) VALUES ($1, $2, 'in_progress') ON CONFLICT (key) DO NOTHING`,
           [key, requestHash],
         );
-        if (claimed.rowCount === 0) {
+        claimedHere = claimed.rowCount === 1;
+        if (!claimedHere) {
           const { rows } = await client.query<{
             request_hash: string;
             status: string;
@@ -480,7 +482,7 @@ export async function startPaymentsServer(
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       // Validation failures and server errors are not saved: the key is free for a corrected retry.
-      if (key && !replayed)
+      if (key && claimedHere)
         await client
           .query(`DELETE FROM sandbox.idempotency_keys WHERE key = $1 AND status = 'in_progress'`, [key])
           .catch(() => undefined);

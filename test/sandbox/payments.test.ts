@@ -159,13 +159,16 @@ describe('payments sandbox through the official stripe SDK', () => {
   it('answers a concurrent request with a key in use with 409, once', async () => {
     const customer = customerTag();
     const key = `ik_${randomUUID()}`;
-    fx.sandbox.faults.payments.set([{ match: { idempotencyKey: key }, fault: 'latency', latencyMs: 500 }]);
+    fx.sandbox.faults.payments.set([{ match: { idempotencyKey: key }, fault: 'latency', latencyMs: 800 }]);
     const first = stripe.paymentIntents.create(charge(customer), { idempotencyKey: key });
     await new Promise((r) => setTimeout(r, 150));
     const second = await stripe.paymentIntents
       .create(charge(customer), { idempotencyKey: key })
       .catch((e: unknown) => e);
     expect(second).toMatchObject({ statusCode: 409, code: 'idempotency_key_in_use' });
+    // A rejected duplicate must not free the key of the request still in flight (found by a chaos run).
+    const third = await stripe.paymentIntents.create(charge(customer), { idempotencyKey: key }).catch((e: unknown) => e);
+    expect(third).toMatchObject({ statusCode: 409 });
     expect((await first).status).toBe('succeeded');
     expect(await truth(customer)).toMatchObject({ charges: 1 });
   });
