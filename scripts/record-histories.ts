@@ -1,0 +1,154 @@
+/**
+ * Regenerates test/fixtures/histories/*.json: histories of representative runs that `npm test` replays
+ * against the current workflow code (test/workflows/replay.test.ts), so a change that breaks
+ * determinism fails CI. Run on purpose, after an intended, compatible change: `npm run record-histories`.
+ */
+import { randomUUID } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { loadConfig } from '../src/config.js';
+import { createPool } from '../src/db/pool.js';
+import { migrate } from '../src/db/migrate.js';
+import { startStack } from '../src/dev/stack.js';
+import { startSandbox } from '../src/sandbox/index.js';
+import { buildActivityDeps, createWorker } from '../src/worker.js';
+import { agentWorkflow, approveUpdate, agentStatusQuery, orderWorkflow } from '../src/workflows/index.js';
+
+const OUT = join(import.meta.dirname, '..', 'test', 'fixtures', 'histories');
+
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+const scratch = mkdtempSync(join(tmpdir(), 'onceflow-histories-'));
+chmodSync(scratch, 0o755);
+const stack = await startStack({ mode: 'ephemeral', config: loadConfig({}), scratchDir: scratch });
+const pool = createPool(stack.databaseUrl, 4);
+await migrate(pool);
+const sandbox = await startSandbox({ pool });
+const a = sandbox.addresses;
+const deps = buildActivityDeps(loadConfig({}), pool, {
+  paymentsUrl: a.payments.url,
+  smtpUrl: a.smtp.url,
+  emailLookupUrl: a.emailApi.url,
+  modelBaseUrl: a.model.baseURL,
+});
+const native = await NativeConnection.connect({ address: stack.temporalAddress });
+const worker = await createWorker({
+  connection: native,
+  namespace: stack.namespace,
+  taskQueue: 'histories',
+  deps,
+});
+const running = worker.run();
+const connection = await Connection.connect({ address: stack.temporalAddress });
+const client = new Client({ connection, namespace: stack.namespace });
+
+async function customer(id: string) {
+  await pool.query('INSERT INTO customers (customer_id, name, email) VALUES ($1, $2, $3)', [
+    `cust_${id}`,
+    'Fixture',
+    `fixture-${id}@example.com`,
+  ]);
+  return `Order for customer_id=cust_${id} email=fixture-${id}@example.com as order_id=ord_${id}.`;
+}
+
+async function save(name: string, workflowId: string, runId?: string) {
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  // The workflow ID is part of the replay: intent keys derive from it.
+  const json = historyToJSON(history);
+  writeFileSync(
+    join(OUT, `${name}.json`),
+    `{"workflowId":${JSON.stringify(workflowId)},"history":${json}}\n`,
+  );
+  console.log(`recorded ${name} (${history.events?.length ?? 0} events)`);
+}
+
+const order = (id: string, failAfter?: 'book_shipment') => ({
+  orderId: `ord_${id}`,
+  customerId: `cust_${id}`,
+  email: `fixture-${id}@example.com`,
+  items: [{ sku: 'mug', quantity: 2, unitAmount: 1250 }],
+  currency: 'usd',
+  shippingAddress: { name: 'Ada', line1: '1 Loop St', city: 'Lyon', postalCode: '69001', country: 'FR' },
+  ...(failAfter ? { failAfter } : {}),
+});
+
+try {
+  mkdirSync(OUT, { recursive: true });
+  const tq = { taskQueue: 'histories' };
+
+  await client.workflow.execute(orderWorkflow, { ...tq, workflowId: 'order-happy', args: [order('happy')] });
+  await save('order-happy-path', 'order-happy');
+
+  await client.workflow
+    .execute(orderWorkflow, { ...tq, workflowId: 'order-undo', args: [order('undo', 'book_shipment')] })
+    .catch((e: unknown) => {
+      if (!(e instanceof WorkflowFailedError)) throw e;
+    });
+  await save('order-compensation', 'order-undo');
+
+  const approval = await client.workflow.start(agentWorkflow, {
+    ...tq,
+    workflowId: 'agent-approval',
+    args: [{ prompt: await customer('approval'), scenario: 'agent-approval' }],
+  });
+  while (!(await approval.query(agentStatusQuery)).pendingApproval)
+    await new Promise((r) => setTimeout(r, 100));
+  await approval.executeUpdate(approveUpdate, { args: [{ by: 'fixture' }] });
+  await approval.result();
+  await save('agent-approval', 'agent-approval');
+
+  const abort = await client.workflow.execute(agentWorkflow, {
+    ...tq,
+    workflowId: 'agent-abort',
+    args: [{ prompt: await customer('abort'), scenario: 'agent-abort-after-charge' }],
+  });
+  if (abort.status !== 'compensated') throw new Error(`abort fixture ended ${abort.status}`);
+  await save('agent-abort-compensation', 'agent-abort');
+
+  const long = await client.workflow.start(agentWorkflow, {
+    ...tq,
+    workflowId: 'agent-long',
+    args: [{ prompt: await customer('long'), scenario: 'agent-long-session', continueAsNewAfterTurns: 4 }],
+  });
+  await long.result();
+  await save('agent-continue-as-new-first-run', 'agent-long', long.firstExecutionRunId);
+  await save('agent-continue-as-new-last-run', 'agent-long');
+
+  const reset = await client.workflow.start(agentWorkflow, {
+    ...tq,
+    workflowId: 'agent-reset',
+    args: [{ prompt: await customer('reset'), scenario: 'agent-happy-path' }],
+  });
+  await reset.result();
+  const events = (await reset.fetchHistory()).events ?? [];
+  const charge = events.findIndex(
+    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'chargePayment',
+  );
+  const point = events
+    .slice(0, charge)
+    .reverse()
+    .find((e) => e.workflowTaskCompletedEventAttributes);
+  const { runId } = await client.workflowService.resetWorkflowExecution({
+    namespace: stack.namespace,
+    workflowExecution: { workflowId: 'agent-reset', runId: reset.firstExecutionRunId },
+    reason: 'fixture: reset to before the charge',
+    workflowTaskFinishEventId: point?.eventId ?? null,
+    requestId: randomUUID(),
+  });
+  await client.workflow.getHandle('agent-reset', runId ?? undefined).result();
+  await save('agent-after-reset', 'agent-reset', runId ?? undefined);
+} finally {
+  worker.shutdown();
+  await running;
+  await native.close();
+  await connection.close();
+  await deps.ledger.close();
+  deps.downstream.mailer.close();
+  await sandbox.stop();
+  await pool.end();
+  await stack.stop();
+  rmSync(scratch, { recursive: true, force: true });
+}

@@ -1,0 +1,30 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, inject, it } from 'vitest';
+
+const DIR = join(import.meta.dirname, '..', 'fixtures', 'histories');
+const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
+
+describe('replay regression: recorded histories replay against the current workflow code', () => {
+  it('has the representative histories (happy path, compensation, approval, continue-as-new, reset)', () => {
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'order-happy-path.json',
+        'order-compensation.json',
+        'agent-approval.json',
+        'agent-continue-as-new-first-run.json',
+        'agent-after-reset.json',
+      ]),
+    );
+  });
+
+  it.each(files)('replays %s without a determinism violation', async (file) => {
+    const { workflowId, history } = JSON.parse(readFileSync(join(DIR, file), 'utf8')) as {
+      workflowId: string;
+      history: unknown;
+    };
+    const workflowBundle = { code: readFileSync(inject('workflowBundlePath'), 'utf8') };
+    await expect(Worker.runReplayHistory({ workflowBundle }, history, workflowId)).resolves.toBeUndefined();
+  });
+});
