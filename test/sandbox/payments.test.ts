@@ -167,7 +167,9 @@ describe('payments sandbox through the official stripe SDK', () => {
       .catch((e: unknown) => e);
     expect(second).toMatchObject({ statusCode: 409, code: 'idempotency_key_in_use' });
     // A rejected duplicate must not free the key of the request still in flight (found by a chaos run).
-    const third = await stripe.paymentIntents.create(charge(customer), { idempotencyKey: key }).catch((e: unknown) => e);
+    const third = await stripe.paymentIntents
+      .create(charge(customer), { idempotencyKey: key })
+      .catch((e: unknown) => e);
     expect(third).toMatchObject({ statusCode: 409 });
     expect((await first).status).toBe('succeeded');
     expect(await truth(customer)).toMatchObject({ charges: 1 });
