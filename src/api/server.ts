@@ -91,11 +91,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const path = request.url.split('?')[0] ?? '';
     const known = ROUTES.find(([, pattern]) => pattern.test(path));
     if (known) {
-      return reply
-        .code(405)
-        .send({
-          error: { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed on ${known[0]}` },
-        });
+      return reply.code(405).send({
+        error: { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed on ${known[0]}` },
+      });
     }
     return reply
       .code(404)
@@ -145,7 +143,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
         return reply.send({ id, decision: approved ? 'approved' : 'denied', call: pending });
       } catch (err) {
         // A closed task has nothing waiting either.
-      if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) {
+        if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) {
           throw new ApiError(409, 'NOTHING_TO_APPROVE', `task ${id} has no call waiting for approval`);
         }
         throw err;
