@@ -4,13 +4,20 @@ import { resolveTemporalCli } from './dev/temporal-cli.js';
 import { loadConfig } from './config.js';
 import { start } from './dev/start.js';
 import { OnceflowError } from './errors.js';
+import { runApi } from './cli/api.js';
+import { registerHistoryCommands } from './cli/history.js';
+import { registerTaskCommands } from './cli/tasks.js';
 
 const program = new Command()
   .name('onceflow')
   .description('AI agents as durable Temporal workflows where every side effect happens once');
 
 // The SDK logs every worker state change at INFO; a terminal user wants our lines and warnings.
-Runtime.install({ logger: new DefaultLogger('WARN') });
+Runtime.install({
+  logger: new DefaultLogger('WARN'),
+  // Core logs straight to the console; keep its warnings (e.g. a replay's nondeterminism) off --json output.
+  telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+});
 
 program
   .command('setup')
@@ -33,6 +40,16 @@ program
   .action(async () => {
     await start(loadConfig());
   });
+
+program
+  .command('api')
+  .description('run the HTTP API alone against TEMPORAL_ADDRESS and DATABASE_URL (containers, compose)')
+  .action(async () => {
+    await runApi(loadConfig());
+  });
+
+registerTaskCommands(program);
+registerHistoryCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message =

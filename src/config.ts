@@ -42,6 +42,10 @@ export interface Config {
   anthropicModel: string;
   /** `ANTHROPIC_MAX_TOKENS`, default 1024. */
   anthropicMaxTokens: number;
+  /** `API_PORT`, default 8787: the backend HTTP API of `npm start` (loopback). */
+  apiPort: number;
+  /** `API_TOKEN`: when set, the API requires `Authorization: Bearer <token>` on every route but /health. */
+  apiToken: string | undefined;
   /** `SANDBOX_FILE`, default `<data dir>/sandbox.json`: where `npm start` writes the sandbox addresses for workers. */
   sandboxFile: string;
 }
@@ -112,6 +116,8 @@ export function loadConfig(env: Env = process.env): Config {
     anthropicBaseUrl: url(env, 'ANTHROPIC_BASE_URL', ['http:', 'https:']),
     anthropicModel: str(env, 'ANTHROPIC_MODEL') ?? 'claude-sonnet-4-6',
     anthropicMaxTokens: int(env, 'ANTHROPIC_MAX_TOKENS', 1024, 1, 64_000),
+    apiPort: int(env, 'API_PORT', 8787),
+    apiToken: str(env, 'API_TOKEN'),
     sandboxFile: str(env, 'SANDBOX_FILE') ?? `${str(env, 'ONCEFLOW_DATA_DIR') ?? '.data'}/sandbox.json`,
   };
 }

@@ -40,6 +40,12 @@ async function importEmbeddedPostgres() {
 }
 
 const USER = 'postgres';
+const PASSWORD_DEFAULT = 'onceflow';
+
+/** The URL of the embedded Postgres `npm start` runs on `port`: what CLI commands use without DATABASE_URL. */
+export function embeddedDatabaseUrl(port: number): string {
+  return `postgres://${USER}:${PASSWORD_DEFAULT}@127.0.0.1:${port}/onceflow`;
+}
 const PASSWORD = 'onceflow';
 const DATABASE = 'onceflow';
 

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { ActivityDeps } from '../activities/index.js';
+import { startApi } from '../api/index.js';
 import { NativeConnection } from '@temporalio/worker';
 import { connectClient, ensureSearchAttributes, uiLink } from '../client.js';
 import type { Config } from '../config.js';
@@ -9,6 +10,8 @@ import { DEMO_CUSTOMERS, seedDemoData } from '../db/seed.js';
 import { agentWorkflow } from '../workflows/index.js';
 import { startSandbox, writeSandboxAddresses, type Sandbox } from '../sandbox/index.js';
 import { buildActivityDeps, createWorker } from '../worker.js';
+import { PrerequisiteError } from '../errors.js';
+import { isPortFree } from './ports.js';
 import { startStack } from './stack.js';
 
 const log = (line: string) => process.stdout.write(`onceflow: ${line}\n`);
@@ -58,11 +61,17 @@ async function runDemo(client: Client, taskQueue: string, uiUrl: string | undefi
  */
 export async function start(config: Config): Promise<void> {
   const began = Date.now();
+  if (!(await isPortFree(config.apiPort))) {
+    throw new PrerequisiteError(
+      `port ${config.apiPort} for the API is in use: stop what holds it or set API_PORT`,
+    );
+  }
   const stack = await startStack({ mode: 'persistent', config, log });
   const pool = createPool(stack.databaseUrl, config.pgPoolSize);
   let connection: NativeConnection | undefined;
   let sandbox: Sandbox | undefined;
   let deps: ActivityDeps | undefined;
+  let api: { url: string; close: () => Promise<void> } | undefined;
   const client = await connectClient(stack.temporalAddress, stack.namespace).catch(async (err: unknown) => {
     await stack.stop();
     throw err;
@@ -93,6 +102,15 @@ export async function start(config: Config): Promise<void> {
       deps,
     });
     const running = worker.run();
+    api = await startApi({
+      client: client.client,
+      pool,
+      taskQueue: config.taskQueue,
+      uiUrl: stack.uiUrl ?? config.temporalUiUrl,
+      apiToken: config.apiToken,
+      port: config.apiPort,
+    });
+    log(`API on ${api.url} (OpenAPI at ${api.url}/docs)${config.apiToken ? ', bearer token required' : ''}`);
     for (const line of stack.describe) log(line);
     log(
       `worker polling task queue "${config.taskQueue}" (ready in ${((Date.now() - began) / 1000).toFixed(1)} s)`,
@@ -103,6 +121,7 @@ export async function start(config: Config): Promise<void> {
     await running;
   } finally {
     log('stopping');
+    await api?.close().catch(() => undefined);
     await client.close().catch(() => undefined);
     await connection?.close().catch(() => undefined);
     await deps?.ledger.close().catch(() => undefined);

@@ -1,0 +1,32 @@
+import { startApi } from '../api/index.js';
+import { connectClient } from '../client.js';
+import type { Config } from '../config.js';
+import { createPool } from '../db/pool.js';
+import { migrate } from '../db/migrate.js';
+import { ConfigError } from '../errors.js';
+
+/** `onceflow api`: the HTTP API alone, until SIGINT/SIGTERM. Listens on 0.0.0.0 in containers (API_HOST). */
+export async function runApi(config: Config): Promise<void> {
+  if (!config.databaseUrl)
+    throw new ConfigError('DATABASE_URL is required for a standalone API (npm start runs one)');
+  const pool = createPool(config.databaseUrl, config.pgPoolSize, 'onceflow-api');
+  await migrate(pool);
+  const { client, close } = await connectClient(config.temporalAddress ?? 'localhost:7233', config.namespace);
+  const api = await startApi({
+    client,
+    pool,
+    taskQueue: config.taskQueue,
+    uiUrl: config.temporalUiUrl,
+    apiToken: config.apiToken,
+    host: process.env.API_HOST ?? '127.0.0.1',
+    port: config.apiPort,
+  });
+  process.stdout.write(`onceflow api: listening on ${api.url}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await api.close();
+  await close();
+  await pool.end();
+}

@@ -1,0 +1,143 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTestEnv, type TestEnv } from '../support/env.js';
+
+const run = promisify(execFile);
+
+describe('the onceflow CLI against the real dev server', () => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    env = await createTestEnv();
+    await env.startWorker();
+  });
+  afterAll(async () => {
+    await env.close();
+  });
+
+  async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const options = {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        TEMPORAL_NAMESPACE: inject('namespace'),
+        DATABASE_URL: inject('databaseUrl'),
+        TASK_QUEUE: env.taskQueue,
+      },
+      timeout: 120_000,
+    };
+    try {
+      const { stdout, stderr } = await run(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli.ts', ...args],
+        options,
+      );
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  }
+
+  async function customer() {
+    const id = randomUUID().slice(0, 8);
+    await env.pool.query('INSERT INTO customers (customer_id, name, email) VALUES ($1, $2, $3)', [
+      `cust_${id}`,
+      'Cli',
+      `cli-${id}@example.com`,
+    ]);
+    return {
+      id,
+      prompt: `Order for customer_id=cust_${id} email=cli-${id}@example.com as order_id=ord_${id}.`,
+    };
+  }
+
+  it('run --json starts a session, waits for it and prints the result', async () => {
+    const { id, prompt } = await customer();
+    const out = await cli(
+      'run',
+      prompt,
+      '--customer',
+      `cust_${id}`,
+      '--scenario',
+      'agent-happy-path',
+      '--id',
+      `cli-${id}`,
+      '--json',
+    );
+    expect(out.code).toBe(0);
+    const result = JSON.parse(out.stdout) as {
+      status: string;
+      workflowId: string;
+      link: string;
+      toolCalls: unknown[];
+    };
+    expect(result).toMatchObject({ status: 'completed', workflowId: `cli-${id}` });
+    expect(result.toolCalls).toHaveLength(5);
+    expect(result.link).toContain(`/workflows/cli-${id}/`);
+  });
+
+  it('status prints the task; an unknown task is one clear line and exit code 1', async () => {
+    const { id, prompt } = await customer();
+    await cli('run', prompt, '--scenario', 'agent-happy-path', '--id', `cli-st-${id}`, '--json');
+    const out = await cli('status', `cli-st-${id}`, '--json');
+    expect(out.code).toBe(0);
+    expect(JSON.parse(out.stdout)).toMatchObject({ status: 'completed', kind: 'agent' });
+    const missing = await cli('status', 'no-such-task');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('replay says OK on a recorded run and reports the violation against deliberately changed code', async () => {
+    const { id, prompt } = await customer();
+    await cli('run', prompt, '--scenario', 'agent-happy-path', '--id', `cli-rp-${id}`, '--json');
+    const ok = await cli('replay', `cli-rp-${id}`, '--json');
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toEqual({ results: [{ workflowId: `cli-rp-${id}`, ok: true }] });
+
+    // The same workflow type, now sleeping before it starts: history no longer matches.
+    const changed = join('src', 'workflows', `.changed-${id}.ts`);
+    writeFileSync(
+      changed,
+      `export * from './index.js';\nimport { sleep } from '@temporalio/workflow';\nimport { agentWorkflow as original } from './agent.js';\n` +
+        `export async function agentWorkflow(input: Parameters<typeof original>[0]) { await sleep(1); return original(input); }\n`,
+    );
+    try {
+      const bad = await cli('replay', `cli-rp-${id}`, '--workflows', changed, '--json');
+      expect(bad.code).toBe(1);
+      const results = (JSON.parse(bad.stdout) as { results: { ok: boolean; error: string }[] }).results;
+      expect(results[0]?.ok).toBe(false);
+      expect(results[0]?.error).toMatch(/nondetermin/i);
+    } finally {
+      rmSync(changed, { force: true });
+    }
+  }, 180_000);
+
+  it('ledger --json shows the duplicate prevented when the model asked for the same charge twice', async () => {
+    const { id, prompt } = await customer();
+    await cli('run', prompt, '--scenario', 'agent-repeat-charge', '--id', `cli-lg-${id}`, '--json');
+    const out = await cli('ledger', '--scope', `cli-lg-${id}`, '--json');
+    expect(out.code).toBe(0);
+    const stats = JSON.parse(out.stdout) as { executed: number; replayed: number };
+    expect(stats.replayed).toBe(1);
+    expect(stats.executed).toBe(2); // create_order and charge_payment
+  });
+
+  it('reset --to before-charge re-runs from there with no second charge', async () => {
+    const { id, prompt } = await customer();
+    await cli('run', prompt, '--scenario', 'agent-happy-path', '--id', `cli-rs-${id}`, '--json');
+    const out = await cli('reset', `cli-rs-${id}`, '--to', 'before-charge', '--json');
+    expect(out.code).toBe(0);
+    const { runId } = JSON.parse(out.stdout) as { runId: string };
+    await env.client.workflow.getHandle(`cli-rs-${id}`, runId).result();
+    const { rows } = await env.pool.query(
+      `SELECT 1 FROM sandbox.payment_intents WHERE metadata ->> 'order_id' = $1 AND status = 'succeeded'`,
+      [`ord_${id}`],
+    );
+    expect(rows).toHaveLength(1);
+  });
+});
