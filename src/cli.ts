@@ -5,6 +5,7 @@ import { loadConfig } from './config.js';
 import { start } from './dev/start.js';
 import { OnceflowError } from './errors.js';
 import { runApi } from './cli/api.js';
+import { runSandbox } from './cli/sandbox.js';
 import { registerHistoryCommands } from './cli/history.js';
 import { registerTaskCommands } from './cli/tasks.js';
 
@@ -46,6 +47,13 @@ program
   .description('run the HTTP API alone against TEMPORAL_ADDRESS and DATABASE_URL (containers, compose)')
   .action(async () => {
     await runApi(loadConfig());
+  });
+
+program
+  .command('sandbox')
+  .description('run the sandbox services alone on fixed ports (payments 12111, SMTP 2525, mailbox 8025, model 8026)')
+  .action(async () => {
+    await runSandbox(loadConfig());
   });
 
 registerTaskCommands(program);
