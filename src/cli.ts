@@ -51,7 +51,9 @@ program
 
 program
   .command('sandbox')
-  .description('run the sandbox services alone on fixed ports (payments 12111, SMTP 2525, mailbox 8025, model 8026)')
+  .description(
+    'run the sandbox services alone on fixed ports (payments 12111, SMTP 2525, mailbox 8025, model 8026)',
+  )
   .action(async () => {
     await runSandbox(loadConfig());
   });
