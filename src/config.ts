@@ -46,6 +46,10 @@ export interface Config {
   apiPort: number;
   /** `API_TOKEN`: when set, the API requires `Authorization: Bearer <token>` on every route but /health. */
   apiToken: string | undefined;
+  /** `LEDGER_RETENTION_DAYS`, default 30: how long ledger rows (and so duplicate protection) last. */
+  ledgerRetentionDays: number;
+  /** `TASK_MAX_DAYS`, default 7: the longest a task may live; the retention must exceed it. */
+  taskMaxDays: number;
   /** `SANDBOX_FILE`, default `<data dir>/sandbox.json`: where `npm start` writes the sandbox addresses for workers. */
   sandboxFile: string;
 }
@@ -118,6 +122,8 @@ export function loadConfig(env: Env = process.env): Config {
     anthropicMaxTokens: int(env, 'ANTHROPIC_MAX_TOKENS', 1024, 1, 64_000),
     apiPort: int(env, 'API_PORT', 8787),
     apiToken: str(env, 'API_TOKEN'),
+    ledgerRetentionDays: int(env, 'LEDGER_RETENTION_DAYS', 30, 1, 3650),
+    taskMaxDays: int(env, 'TASK_MAX_DAYS', 7, 1, 3650),
     sandboxFile: str(env, 'SANDBOX_FILE') ?? `${str(env, 'ONCEFLOW_DATA_DIR') ?? '.data'}/sandbox.json`,
   };
 }

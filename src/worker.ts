@@ -5,7 +5,9 @@ import type pg from 'pg';
 import { createActivities, type ActivityDeps } from './activities/index.js';
 import { loadConfig, type Config } from './config.js';
 import { createDownstreamClients, type SandboxEndpoints } from './downstream.js';
+import { connectClient } from './client.js';
 import { Ledger } from './idempotency/ledger.js';
+import { ensurePruneSchedule } from './schedules.js';
 import type { SandboxAddresses } from './sandbox/index.js';
 import { createPool } from './db/pool.js';
 import { migrate } from './db/migrate.js';
@@ -59,7 +61,11 @@ export function buildActivityDeps(
   pool: pg.Pool,
   sandbox: SandboxEndpoints | undefined,
 ): ActivityDeps {
-  return { pool, ledger: new Ledger(pool), downstream: createDownstreamClients(config, sandbox) };
+  return {
+    pool,
+    ledger: new Ledger(pool, { retentionMs: config.ledgerRetentionDays * 24 * 3600 * 1000 }),
+    downstream: createDownstreamClients(config, sandbox),
+  };
 }
 
 /**
@@ -77,6 +83,12 @@ export async function main(): Promise<void> {
   await migrate(pool);
   const connection = await NativeConnection.connect({ address: config.temporalAddress ?? 'localhost:7233' });
   const deps = buildActivityDeps(config, pool, readSandboxEndpoints(config.sandboxFile));
+  const admin = await connectClient(config.temporalAddress ?? 'localhost:7233', config.namespace);
+  await ensurePruneSchedule(admin.client, {
+    taskQueue: config.taskQueue,
+    retentionDays: config.ledgerRetentionDays,
+    maxTaskDays: config.taskMaxDays,
+  }).finally(() => admin.close());
   try {
     const worker = await createWorker({
       connection,

@@ -3,6 +3,7 @@ import type { DownstreamClients } from '../downstream.js';
 import type { Ledger } from '../idempotency/ledger.js';
 import { createEmailActivities } from './email.js';
 import { heartbeating } from './heartbeat.js';
+import { createLedgerActivities } from './ledger.js';
 import { createModelActivities } from './model.js';
 import { createPaymentsActivities } from './payments.js';
 import { createRecordsActivities } from './records.js';
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
       from: deps.downstream.mailFrom,
       lookupUrl: deps.downstream.emailLookupUrl,
     }),
+    ...createLedgerActivities(deps.ledger),
     ...createModelActivities(deps.downstream.anthropic, {
       model: deps.downstream.model,
       maxTokens: deps.downstream.maxTokens,

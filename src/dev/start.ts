@@ -12,6 +12,7 @@ import { startSandbox, writeSandboxAddresses, type Sandbox } from '../sandbox/in
 import { buildActivityDeps, createWorker } from '../worker.js';
 import { PrerequisiteError } from '../errors.js';
 import { isPortFree } from './ports.js';
+import { ensurePruneSchedule, PRUNE_SCHEDULE_ID } from '../schedules.js';
 import { startStack } from './stack.js';
 
 const log = (line: string) => process.stdout.write(`onceflow: ${line}\n`);
@@ -112,6 +113,14 @@ export async function start(config: Config): Promise<void> {
     });
     log(`API on ${api.url} (OpenAPI at ${api.url}/docs)${config.apiToken ? ', bearer token required' : ''}`);
     for (const line of stack.describe) log(line);
+    const schedule = await ensurePruneSchedule(client.client, {
+      taskQueue: config.taskQueue,
+      retentionDays: config.ledgerRetentionDays,
+      maxTaskDays: config.taskMaxDays,
+    });
+    log(
+      `ledger prune schedule ${PRUNE_SCHEDULE_ID}: ${schedule} (retention ${config.ledgerRetentionDays} days)`,
+    );
     log(
       `worker polling task queue "${config.taskQueue}" (ready in ${((Date.now() - began) / 1000).toFixed(1)} s)`,
     );

@@ -1,0 +1,13 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+
+const { pruneLedger } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { maximumAttempts: 5 },
+});
+
+/** Run daily by the `onceflow-ledger-prune` Schedule: removes ledger rows past their retention. */
+export async function pruneLedgerWorkflow(): Promise<{ deleted: number }> {
+  return pruneLedger();
+}

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import { ensurePruneSchedule, PRUNE_SCHEDULE_ID } from '../../src/schedules.js';
+import { createTestEnv, type TestEnv } from '../support/env.js';
+
+describe('scheduled ledger pruning', () => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    env = await createTestEnv();
+    await env.startWorker();
+  });
+  afterAll(async () => {
+    await env.client.schedule
+      .getHandle(PRUNE_SCHEDULE_ID)
+      .delete()
+      .catch(() => undefined);
+    await env.close();
+  });
+
+  it('creates the Schedule exactly once across restarts, and a run prunes only expired rows', async () => {
+    const options = { taskQueue: env.taskQueue, retentionDays: 30, maxTaskDays: 7 };
+    expect(await ensurePruneSchedule(env.client, options)).toBe('created');
+    expect(await ensurePruneSchedule(env.client, options)).toBe('exists'); // a second start, a second worker
+    const schedules: string[] = [];
+    for await (const s of env.client.schedule.list()) schedules.push(s.scheduleId);
+    expect(schedules.filter((id) => id === PRUNE_SCHEDULE_ID)).toHaveLength(1);
+
+    const scope = `prune-${randomUUID()}`;
+    const insert = (key: string, expiresIn: string) =>
+      env.pool.query(
+        `INSERT INTO idempotency_ledger (key, scope, operation, fingerprint, status, created_at, expires_at)
+         VALUES ($1, $2, 'test', 'fp', 'succeeded', now() - interval '40 days', now() + $3::interval)`,
+        [key, scope, expiresIn],
+      );
+    await insert(`${scope}-old`, '-10 days');
+    await insert(`${scope}-fresh`, '20 days');
+
+    const handle = env.client.schedule.getHandle(PRUNE_SCHEDULE_ID);
+    await handle.trigger();
+    let remaining: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      const { rows } = await env.pool.query<{ key: string }>(
+        'SELECT key FROM idempotency_ledger WHERE scope = $1',
+        [scope],
+      );
+      remaining = rows.map((r) => r.key);
+      if (remaining.length === 1) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(remaining).toEqual([`${scope}-fresh`]);
+    const description = await handle.describe();
+    expect(description.info.recentActions.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses a retention that does not outlive the longest task', async () => {
+    await expect(
+      ensurePruneSchedule(env.client, { taskQueue: env.taskQueue, retentionDays: 7, maxTaskDays: 7 }),
+    ).rejects.toBeInstanceOf(ConfigError);
+  });
+});
