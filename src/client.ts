@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES } from './workflows/search-attributes.js';
 
 /** A connected client plus the connection to close. */
@@ -8,13 +9,18 @@ export interface OnceflowClient {
   close: () => Promise<void>;
 }
 
-/** Connects a Temporal client to `address` (default `TEMPORAL_ADDRESS`, then localhost:7233). */
+/** Connects a Temporal client (with the payload codec, when given) to `address` (default `TEMPORAL_ADDRESS`, then localhost:7233). */
 export async function connectClient(
   address = process.env.TEMPORAL_ADDRESS ?? 'localhost:7233',
   namespace = process.env.TEMPORAL_NAMESPACE ?? 'default',
+  codec?: PayloadCodec,
 ): Promise<OnceflowClient> {
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace });
+  const client = new Client({
+    connection,
+    namespace,
+    ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}),
+  });
   return { client, connection, close: () => connection.close() };
 }
 

@@ -1,4 +1,5 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { PayloadCodec } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { existsSync, readFileSync } from 'node:fs';
 import type pg from 'pg';
@@ -6,6 +7,7 @@ import { createActivities, type ActivityDeps } from './activities/index.js';
 import { loadConfig, type Config } from './config.js';
 import { createDownstreamClients, type SandboxEndpoints } from './downstream.js';
 import { connectClient } from './client.js';
+import { resolveCodec } from './codec/aes-gcm.js';
 import { Ledger } from './idempotency/ledger.js';
 import { ensurePruneSchedule } from './schedules.js';
 import type { SandboxAddresses } from './sandbox/index.js';
@@ -25,6 +27,8 @@ export interface CreateWorkerOptions {
   deps: ActivityDeps;
   /** A pre-built bundle (tests build one per run); default: bundle {@link WORKFLOWS_PATH}. */
   workflowBundle?: { code: string };
+  /** Payload codec (encryption) for everything this worker writes to history. */
+  codec?: PayloadCodec | undefined;
   /** Passed through; tests use `maxCachedWorkflows: 0` to force replay on every task. */
   overrides?: Partial<WorkerOptions>;
 }
@@ -39,6 +43,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(options.deps),
+    ...(options.codec ? { dataConverter: { payloadCodecs: [options.codec] } } : {}),
     ...options.overrides,
   });
 }
@@ -83,7 +88,8 @@ export async function main(): Promise<void> {
   await migrate(pool);
   const connection = await NativeConnection.connect({ address: config.temporalAddress ?? 'localhost:7233' });
   const deps = buildActivityDeps(config, pool, readSandboxEndpoints(config.sandboxFile));
-  const admin = await connectClient(config.temporalAddress ?? 'localhost:7233', config.namespace);
+  const codec = resolveCodec(config.dataDir);
+  const admin = await connectClient(config.temporalAddress ?? 'localhost:7233', config.namespace, codec);
   await ensurePruneSchedule(admin.client, {
     taskQueue: config.taskQueue,
     retentionDays: config.ledgerRetentionDays,
@@ -95,6 +101,7 @@ export async function main(): Promise<void> {
       namespace: config.namespace,
       taskQueue: config.taskQueue,
       deps,
+      codec,
     });
     const running = worker.run();
     console.log(

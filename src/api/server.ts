@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import {
@@ -20,9 +21,15 @@ export interface ApiOptions extends TaskService {
   bodyLimit?: number;
   /** SSE poll interval; default 500 ms. */
   eventsIntervalMs?: number;
+  /** Serves `/codec/encode` and `/codec/decode` for the Web UI when set. */
+  codec?: PayloadCodec | undefined;
+  /** Origin allowed to call the codec server (the Web UI). Default `*`. */
+  corsOrigin?: string;
 }
 
 const ROUTES: [string, RegExp][] = [
+  ['/codec/encode', /^\/codec\/encode\/?$/],
+  ['/codec/decode', /^\/codec\/decode\/?$/],
   ['/tasks', /^\/tasks\/?$/],
   ['/tasks/:id', /^\/tasks\/[^/]+\/?$/],
   ['/tasks/:id/approve', /^\/tasks\/[^/]+\/approve\/?$/],
@@ -65,6 +72,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   });
 
   app.addHook('onRequest', async (request, reply) => {
+    if (request.url.startsWith('/codec/')) {
+      void reply.header('access-control-allow-origin', options.corsOrigin ?? '*');
+      void reply.header('access-control-allow-headers', 'authorization, content-type, x-namespace');
+      void reply.header('access-control-allow-methods', 'POST, OPTIONS');
+      if (request.method === 'OPTIONS') return reply.code(204).send();
+    }
     if (!options.apiToken || request.url === '/health') return;
     if (request.headers.authorization !== `Bearer ${options.apiToken}`) {
       await reply
@@ -99,6 +112,32 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       .code(404)
       .send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${path}` } });
   });
+
+  if (options.codec) {
+    const codec = options.codec;
+    // The Temporal codec server protocol: {payloads:[{metadata:{k:base64},data:base64}]} in and out.
+    type JsonPayload = { metadata?: Record<string, string>; data?: string };
+    const fromJson = (p: JsonPayload) => ({
+      metadata: Object.fromEntries(
+        Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]),
+      ),
+      data: Buffer.from(p.data ?? '', 'base64'),
+    });
+    const toJson = (p: { metadata?: Record<string, Uint8Array> | null; data?: Uint8Array | null }) => ({
+      metadata: Object.fromEntries(
+        Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+      ),
+      data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
+    });
+    for (const op of ['encode', 'decode'] as const) {
+      app.post(`/codec/${op}`, async (request) => {
+        const payloads = ((request.body ?? {}) as { payloads?: JsonPayload[] }).payloads;
+        if (!Array.isArray(payloads))
+          throw new ApiError(400, 'INVALID_REQUEST', 'payloads: expected an array');
+        return { payloads: (await codec[op](payloads.map(fromJson))).map(toJson) };
+      });
+    }
+  }
 
   app.get('/health', () => Promise.resolve({ ok: true }));
   app.get('/docs', () => Promise.resolve(app.swagger()));

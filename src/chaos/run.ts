@@ -107,6 +107,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         TASK_QUEUE: taskQueue,
         SANDBOX_FILE: sandboxFile,
         PG_POOL_SIZE: '6',
+        ONCEFLOW_DATA_DIR: scratch, // no codec key there: payloads stay plaintext, like the chaos client
       });
       workers[slot] = worker;
       worker.child.once('exit', () => {

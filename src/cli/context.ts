@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type pg from 'pg';
+import { resolveCodec } from '../codec/aes-gcm.js';
 import { loadConfig, type Config } from '../config.js';
 import { createPool } from '../db/pool.js';
 import { embeddedDatabaseUrl } from '../dev/postgres.js';
@@ -36,7 +37,12 @@ export async function withContext(
       connection ??= await Connection.connect({
         address: config.temporalAddress ?? `localhost:${config.temporalPort}`,
       });
-      return new Client({ connection, namespace: config.namespace });
+      const codec = resolveCodec(config.dataDir);
+      return new Client({
+        connection,
+        namespace: config.namespace,
+        ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}),
+      });
     },
     pool: () =>
       (pool ??= createPool(config.databaseUrl ?? embeddedDatabaseUrl(config.pgPort), 2, 'onceflow-cli')),

@@ -26,6 +26,8 @@ export interface StackOptions {
   /** Data dir for ephemeral Postgres; default a subdir of the config's data dir. */
   scratchDir?: string;
   log?: (line: string) => void;
+  /** Extra `temporal server start-dev` flags, e.g. `--ui-codec-endpoint`. */
+  devServerArgs?: string[];
 }
 
 async function requireFree(port: number, what: string, variable: string): Promise<void> {
@@ -80,6 +82,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       log('starting the Temporal dev server');
       const server = await startDevServer({
         namespace: config.namespace,
+        extraArgs: options.devServerArgs ?? [],
         ...(persistent
           ? {
               port: config.temporalPort,

@@ -12,6 +12,7 @@ import { startSandbox, writeSandboxAddresses, type Sandbox } from '../sandbox/in
 import { buildActivityDeps, createWorker } from '../worker.js';
 import { PrerequisiteError } from '../errors.js';
 import { isPortFree } from './ports.js';
+import { resolveCodec } from '../codec/aes-gcm.js';
 import { ensurePruneSchedule, PRUNE_SCHEDULE_ID } from '../schedules.js';
 import { startStack } from './stack.js';
 
@@ -67,16 +68,25 @@ export async function start(config: Config): Promise<void> {
       `port ${config.apiPort} for the API is in use: stop what holds it or set API_PORT`,
     );
   }
-  const stack = await startStack({ mode: 'persistent', config, log });
+  // The embedded default encrypts payloads with a key kept in the data dir; the UI decodes through the API.
+  const codec = resolveCodec(config.dataDir, { create: true });
+  const stack = await startStack({
+    mode: 'persistent',
+    config,
+    log,
+    devServerArgs: ['--ui-codec-endpoint', `http://127.0.0.1:${config.apiPort}/codec`],
+  });
   const pool = createPool(stack.databaseUrl, config.pgPoolSize);
   let connection: NativeConnection | undefined;
   let sandbox: Sandbox | undefined;
   let deps: ActivityDeps | undefined;
   let api: { url: string; close: () => Promise<void> } | undefined;
-  const client = await connectClient(stack.temporalAddress, stack.namespace).catch(async (err: unknown) => {
-    await stack.stop();
-    throw err;
-  });
+  const client = await connectClient(stack.temporalAddress, stack.namespace, codec).catch(
+    async (err: unknown) => {
+      await stack.stop();
+      throw err;
+    },
+  );
   try {
     const applied = await migrate(pool);
     if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
@@ -101,6 +111,7 @@ export async function start(config: Config): Promise<void> {
       namespace: stack.namespace,
       taskQueue: config.taskQueue,
       deps,
+      codec,
     });
     const running = worker.run();
     api = await startApi({
@@ -110,6 +121,8 @@ export async function start(config: Config): Promise<void> {
       uiUrl: stack.uiUrl ?? config.temporalUiUrl,
       apiToken: config.apiToken,
       port: config.apiPort,
+      codec,
+      corsOrigin: stack.uiUrl ?? config.temporalUiUrl,
     });
     log(`API on ${api.url} (OpenAPI at ${api.url}/docs)${config.apiToken ? ', bearer token required' : ''}`);
     for (const line of stack.describe) log(line);

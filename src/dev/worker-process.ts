@@ -20,6 +20,8 @@ export interface WorkerProcessEnv {
   TASK_QUEUE: string;
   SANDBOX_FILE: string;
   PG_POOL_SIZE?: string;
+  /** Where the worker looks for the embedded default's codec key; point it elsewhere to run unencrypted. */
+  ONCEFLOW_DATA_DIR?: string;
 }
 
 export function spawnWorkerProcess(env: WorkerProcessEnv): WorkerProcess {

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -27,6 +28,8 @@ describe('the onceflow CLI against the real dev server', () => {
         TEMPORAL_NAMESPACE: inject('namespace'),
         DATABASE_URL: inject('databaseUrl'),
         TASK_QUEUE: env.taskQueue,
+        // Away from a developer's .data/codec.key: the test worker reads plaintext payloads.
+        ONCEFLOW_DATA_DIR: join(tmpdir(), 'onceflow-cli-test'),
       },
       timeout: 120_000,
     };

@@ -15,5 +15,6 @@ export function spawnWorkerProcess(taskQueue: string, sandbox: SandboxAddresses)
     DATABASE_URL: inject('databaseUrl'),
     TASK_QUEUE: taskQueue,
     SANDBOX_FILE: sandboxFile,
+    ONCEFLOW_DATA_DIR: join(tmpdir(), `onceflow-worker-${taskQueue}`), // no codec key there: plaintext, like the test client
   });
 }

@@ -1,0 +1,117 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApi } from '../../src/api/index.js';
+import { AesGcmCodec, codecFromEnv } from '../../src/codec/aes-gcm.js';
+import { agentWorkflow } from '../../src/workflows/index.js';
+import { createTestEnv, type TestEnv } from '../support/env.js';
+
+const key = () => randomBytes(32);
+
+describe('AES-256-GCM payload codec', () => {
+  it('round-trips payloads and marks them encrypted with the key id', async () => {
+    const codec = new AesGcmCodec(new Map([['k1', key()]]), 'k1');
+    const payload = defaultPayloadConverter.toPayload({ prompt: 'secret customer data' });
+    const [encrypted] = await codec.encode([payload]);
+    expect(new TextDecoder().decode(encrypted?.metadata?.encoding)).toBe('binary/encrypted');
+    expect(new TextDecoder().decode(encrypted?.metadata?.['encryption-key-id'])).toBe('k1');
+    expect(Buffer.from(encrypted!.data!).toString('latin1')).not.toContain('secret');
+    const [decoded] = await codec.decode([encrypted!]);
+    expect(defaultPayloadConverter.fromPayload(decoded!)).toEqual({ prompt: 'secret customer data' });
+  });
+
+  it('decodes with an older key after rotation, and refuses tampered data', async () => {
+    const k1 = key();
+    const old = new AesGcmCodec(new Map([['k1', k1]]), 'k1');
+    const [sealed] = await old.encode([defaultPayloadConverter.toPayload('hello')]);
+    const rotated = codecFromEnv({
+      ONCEFLOW_CODEC_KEY: `k2:${key().toString('base64')},k1:${k1.toString('base64')}`,
+    })!;
+    expect(defaultPayloadConverter.fromPayload((await rotated.decode([sealed!]))[0]!)).toBe('hello');
+    const tampered = { ...sealed!, data: Buffer.from(sealed!.data!).fill(1, 20, 21) };
+    await expect(rotated.decode([tampered])).rejects.toThrow();
+    expect(() => codecFromEnv({ ONCEFLOW_CODEC_KEY: Buffer.alloc(16).toString('base64') })).toThrow(
+      /32 bytes/,
+    );
+  });
+
+  describe('on a real worker and dev server', () => {
+    let env: TestEnv;
+    const codec = new AesGcmCodec(new Map([['k1', key()]]), 'k1');
+    beforeAll(async () => {
+      env = await createTestEnv();
+      await env.startWorker({ dataConverter: { payloadCodecs: [codec] } });
+    });
+    afterAll(async () => {
+      await env.close();
+    });
+
+    it('keeps prompts out of Temporal in plaintext; the codec server decodes them for the UI', async () => {
+      const id = randomUUID().slice(0, 8);
+      await env.pool.query('INSERT INTO customers (customer_id, name, email) VALUES ($1, $2, $3)', [
+        `cust_${id}`,
+        'Codec',
+        `codec-${id}@example.com`,
+      ]);
+      const prompt = `Top secret order for customer_id=cust_${id} email=codec-${id}@example.com as order_id=ord_${id}.`;
+      const client = new Client({
+        connection: env.client.connection,
+        namespace: env.namespace,
+        dataConverter: { payloadCodecs: [codec] },
+      });
+      const workflowId = `codec-${id}`;
+      const result = await client.workflow.execute(agentWorkflow, {
+        taskQueue: env.taskQueue,
+        workflowId,
+        args: [{ prompt, scenario: 'agent-happy-path' }],
+      });
+      expect(result.status).toBe('completed');
+
+      const { history } = await env.client.workflowService.getWorkflowExecutionHistory({
+        namespace: env.namespace,
+        execution: { workflowId },
+      });
+      const raw = JSON.stringify(history);
+      expect(raw).not.toContain('Top secret');
+      const input = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+      expect(new TextDecoder().decode(input?.metadata?.encoding ?? undefined)).toBe('binary/encrypted');
+
+      const api = await buildApi({
+        client: env.client,
+        pool: env.pool,
+        taskQueue: env.taskQueue,
+        uiUrl: 'http://ui.test',
+        codec,
+        corsOrigin: 'http://ui.test',
+        apiToken: 'tok',
+      });
+      const body = {
+        payloads: [
+          {
+            metadata: Object.fromEntries(
+              Object.entries(input?.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+            ),
+            data: Buffer.from(input?.data ?? new Uint8Array()).toString('base64'),
+          },
+        ],
+      };
+      const preflight = await api.inject({ method: 'OPTIONS', url: '/codec/decode' });
+      expect(preflight.statusCode).toBe(204);
+      expect(preflight.headers['access-control-allow-origin']).toBe('http://ui.test');
+      expect((await api.inject({ method: 'POST', url: '/codec/decode', payload: body })).statusCode).toBe(
+        401,
+      );
+      const decoded = await api.inject({
+        method: 'POST',
+        url: '/codec/decode',
+        payload: body,
+        headers: { authorization: 'Bearer tok' },
+      });
+      expect(decoded.statusCode).toBe(200);
+      const out = decoded.json<{ payloads: { data: string }[] }>().payloads[0];
+      expect(Buffer.from(out?.data ?? '', 'base64').toString()).toContain('Top secret');
+      await api.close();
+    });
+  });
+});
