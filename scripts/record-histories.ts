@@ -14,6 +14,7 @@ import { loadConfig } from '../src/config.js';
 import { createPool } from '../src/db/pool.js';
 import { migrate } from '../src/db/migrate.js';
 import { startStack } from '../src/dev/stack.js';
+import { beforeFirstCharge } from '../src/reset-point.js';
 import { startSandbox } from '../src/sandbox/index.js';
 import { buildActivityDeps, createWorker } from '../src/worker.js';
 import { agentWorkflow, approveUpdate, agentStatusQuery, orderWorkflow } from '../src/workflows/index.js';
@@ -124,13 +125,7 @@ try {
   });
   await reset.result();
   const events = (await reset.fetchHistory()).events ?? [];
-  const charge = events.findIndex(
-    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'chargePayment',
-  );
-  const point = events
-    .slice(0, charge)
-    .reverse()
-    .find((e) => e.workflowTaskCompletedEventAttributes);
+  const point = beforeFirstCharge(events);
   const { runId } = await client.workflowService.resetWorkflowExecution({
     namespace: stack.namespace,
     workflowExecution: { workflowId: 'agent-reset', runId: reset.firstExecutionRunId },

@@ -3,8 +3,8 @@ import { Command } from 'commander';
 import { resolveTemporalCli } from './dev/temporal-cli.js';
 import { loadConfig } from './config.js';
 import { start } from './dev/start.js';
-import { OnceflowError } from './errors.js';
 import { runApi } from './cli/api.js';
+import { errorLine } from './cli/context.js';
 import { runSandbox } from './cli/sandbox.js';
 import { registerHistoryCommands } from './cli/history.js';
 import { registerTaskCommands } from './cli/tasks.js';
@@ -62,12 +62,6 @@ registerTaskCommands(program);
 registerHistoryCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  const message =
-    err instanceof OnceflowError
-      ? `${err.code}: ${err.message}`
-      : err instanceof Error
-        ? err.message
-        : String(err);
-  process.stderr.write(`onceflow: ${message}\n`);
+  process.stderr.write(`onceflow: ${errorLine(err)}\n`);
   process.exit(1);
 });

@@ -12,6 +12,8 @@ export interface PruneScheduleOptions {
   retentionDays: number;
   /** `TASK_MAX_DAYS`: the longest a task may live; the retention must exceed it. */
   maxTaskDays: number;
+  /** Default {@link PRUNE_SCHEDULE_ID}. */
+  scheduleId?: string;
 }
 
 /**
@@ -31,7 +33,7 @@ export async function ensurePruneSchedule(
   }
   try {
     await client.schedule.create({
-      scheduleId: PRUNE_SCHEDULE_ID,
+      scheduleId: options.scheduleId ?? PRUNE_SCHEDULE_ID,
       spec: { calendars: [{ hour: 3, minute: 17 }] },
       action: {
         type: 'startWorkflow',

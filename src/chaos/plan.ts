@@ -1,4 +1,7 @@
+import { seededRandom } from '../random.js';
 import type { OrderStep } from '../workflows/order.js';
+
+export { seededRandom };
 
 /** The faults a chaos run can inject, by name (`--faults a,b,…`). */
 export const FAULTS = [
@@ -28,18 +31,6 @@ export interface TaskPlan {
   failAfter?: OrderStep;
   declined?: boolean;
   faults: FaultName[];
-}
-
-/** mulberry32: the same seed gives the same plan. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const AGENT_SCENARIOS = ['agent-happy-path', 'agent-abort-after-charge', 'agent-invalid-input'] as const;

@@ -7,6 +7,7 @@ import {
 } from '@temporalio/client';
 import type pg from 'pg';
 import { deriveIntent } from '../idempotency/keys.js';
+import { beforeFirstCharge } from '../reset-point.js';
 import type { Sandbox } from '../sandbox/index.js';
 import { EFFECTS } from '../tools/effects.js';
 import type { AgentInput, AgentResult } from '../workflows/agent-state.js';
@@ -155,14 +156,7 @@ async function resetBeforeCharge(plan: TaskPlan, ctx: TaskContext): Promise<stri
   const handle = ctx.client.workflow.getHandle(plan.workflowId);
   const { runId } = await handle.describe();
   const events = (await handle.fetchHistory()).events ?? [];
-  const charge = events.findIndex(
-    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'chargePayment',
-  );
-  if (charge < 0) return undefined;
-  const point = events
-    .slice(0, charge)
-    .reverse()
-    .find((e) => e.workflowTaskCompletedEventAttributes);
+  const point = beforeFirstCharge(events);
   if (!point?.eventId) return undefined;
   const response = await ctx.client.workflowService.resetWorkflowExecution({
     namespace: ctx.client.options.namespace,

@@ -6,6 +6,17 @@ import { createPool } from '../db/pool.js';
 import { embeddedDatabaseUrl } from '../dev/postgres.js';
 import { OnceflowError } from '../errors.js';
 
+/** An error as the one line a user sees: `CODE: message` for onceflow's errors. */
+export function errorLine(err: unknown): string {
+  const message =
+    err instanceof OnceflowError
+      ? `${err.code}: ${err.message}`
+      : err instanceof Error
+        ? err.message
+        : String(err);
+  return message.split('\n')[0] ?? message;
+}
+
 /** Output mode shared by every command. */
 export interface Output {
   json: boolean;
@@ -52,14 +63,9 @@ export async function withContext(
     const ok = await fn(ctx);
     if (ok === false) process.exitCode = 1;
   } catch (err) {
-    const message =
-      err instanceof OnceflowError
-        ? `${err.code}: ${err.message}`
-        : err instanceof Error
-          ? err.message
-          : String(err);
+    const message = errorLine(err);
     if (output.json) process.stdout.write(`${JSON.stringify({ error: message })}\n`);
-    else process.stderr.write(`onceflow: ${message.split('\n')[0]}\n`);
+    else process.stderr.write(`onceflow: ${message}\n`);
     process.exitCode = 1;
   } finally {
     await connection?.close().catch(() => undefined);

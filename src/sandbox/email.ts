@@ -4,8 +4,8 @@ import { simpleParser } from 'mailparser';
 import type pg from 'pg';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { auditEmail } from './audit.js';
-import { FaultRuleError, type FaultController } from './faults.js';
-import { listen, readBody, sendJson, sleep, type Listening } from './http.js';
+import type { FaultController } from './faults.js';
+import { handleFaultAdmin, listen, sendJson, sleep, type Listening } from './http.js';
 
 /** An SMTP server that stores every message it accepts (SMTP has no idempotency: duplicates are kept). */
 export async function startSmtpServer(
@@ -116,20 +116,7 @@ export async function startEmailApi(
       );
       return sendJson(res, 200, { data: rows });
     }
-    if (url.pathname === '/__admin/faults' && method === 'POST') {
-      try {
-        const body = JSON.parse(await readBody(req)) as { rules?: unknown; seed?: number };
-        options.faults.set(body.rules, body.seed);
-        return sendJson(res, 200, { ok: true });
-      } catch (err) {
-        const message = err instanceof FaultRuleError ? err.message : `invalid JSON body: ${String(err)}`;
-        return sendJson(res, 400, { error: { message } });
-      }
-    }
-    if (url.pathname === '/__admin/faults' && method === 'DELETE') {
-      options.faults.clear();
-      return sendJson(res, 200, { ok: true });
-    }
+    if (await handleFaultAdmin(req, res, options.faults, (message) => ({ error: { message } }))) return;
     if (url.pathname === '/__admin/stats' && method === 'GET')
       return sendJson(res, 200, { faults: options.faults.injected() });
     if (url.pathname === '/__audit' && method === 'GET') {

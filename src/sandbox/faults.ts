@@ -1,3 +1,5 @@
+import { seededRandom } from '../random.js';
+
 /** What a fault does to a matching request. */
 export type FaultKind =
   'latency' | 'fail_before_commit' | 'drop_after_commit' | 'delay_after_commit' | 'hang';
@@ -66,18 +68,6 @@ function validate(raw: unknown): FaultRule {
   return rule as unknown as FaultRule;
 }
 
-/** mulberry32: a small seeded PRNG, so a seed reproduces the same fault plan. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * The fault rules of one service. Rules are consumed in order: the first matching rule with hits left
  * (and winning its probability draw) applies to the request.
@@ -88,7 +78,7 @@ export class FaultController {
   private random: () => number;
 
   constructor(seed = 1) {
-    this.random = prng(seed);
+    this.random = seededRandom(seed);
   }
 
   /** Replaces the rules (validated; throws {@link FaultRuleError}). */
@@ -96,7 +86,7 @@ export class FaultController {
     if (!Array.isArray(rules)) throw new FaultRuleError('rules must be an array');
     const valid = rules.map(validate);
     this.rules = valid.map((rule) => ({ rule, left: rule.times ?? 1 }));
-    if (seed !== undefined) this.random = prng(seed);
+    if (seed !== undefined) this.random = seededRandom(seed);
   }
 
   /** Adds rules after the current ones (validated; throws {@link FaultRuleError}). */

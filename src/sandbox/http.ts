@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FaultRuleError, type FaultController } from './faults.js';
 
 /** Largest request body the sandbox servers read. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -73,4 +74,36 @@ export async function listen(
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * The fault-injection admin routes every sandbox service shares: `POST /__admin/faults` (a bad rule set
+ * → 400 via `badRequest`), `DELETE /__admin/faults`. Returns false when the route is not one of these.
+ */
+export async function handleFaultAdmin(
+  req: IncomingMessage,
+  res: ServerResponse,
+  faults: FaultController,
+  badRequest: (message: string) => unknown,
+): Promise<boolean> {
+  const path = new URL(req.url ?? '/', 'http://sandbox').pathname;
+  if (path !== '/__admin/faults') return false;
+  if (req.method === 'DELETE') {
+    faults.clear();
+    sendJson(res, 200, { ok: true });
+    return true;
+  }
+  if (req.method !== 'POST') return false;
+  try {
+    const body = JSON.parse(await readBody(req)) as { rules?: unknown; seed?: number };
+    faults.set(body.rules, body.seed);
+    sendJson(res, 200, { ok: true });
+  } catch (err) {
+    sendJson(
+      res,
+      400,
+      badRequest(err instanceof FaultRuleError ? err.message : `invalid JSON body: ${String(err)}`),
+    );
+  }
+  return true;
 }

@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FaultRuleError, type FaultController } from './faults.js';
-import { BodyTooLargeError, listen, readBody, sendJson, sleep, type Listening } from './http.js';
+import type { FaultController } from './faults.js';
+import {
+  BodyTooLargeError,
+  handleFaultAdmin,
+  listen,
+  readBody,
+  sendJson,
+  sleep,
+  type Listening,
+} from './http.js';
 import { fillTemplate, loadScenario, varsFrom, type ScenarioBlock, type ScenarioTurn } from './scenarios.js';
 
 class ApiError extends Error {
@@ -206,19 +214,11 @@ export async function startModelServer(options: {
       }
       return messagesRoute(req, res);
     }
-    if (url.pathname === '/__admin/faults' && method === 'POST') {
-      try {
-        const body = JSON.parse(await readBody(req)) as { rules?: unknown; seed?: number };
-        options.faults.set(body.rules, body.seed);
-        return sendJson(res, 200, { ok: true });
-      } catch (err) {
-        throw bad(err instanceof FaultRuleError ? err.message : `invalid JSON body: ${String(err)}`);
-      }
-    }
-    if (url.pathname === '/__admin/faults' && method === 'DELETE') {
-      options.faults.clear();
-      return sendJson(res, 200, { ok: true });
-    }
+    const admin = await handleFaultAdmin(req, res, options.faults, (message) => ({
+      type: 'error',
+      error: { type: 'invalid_request_error', message },
+    }));
+    if (admin) return;
     if (url.pathname === '/__admin/stats' && method === 'GET')
       return sendJson(res, 200, { ...stats, faults: options.faults.injected() });
     throw new ApiError(404, 'not_found_error', `Not found: ${method} ${url.pathname}`);

@@ -2,9 +2,17 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type pg from 'pg';
 import { auditPayments } from './audit.js';
-import { FaultController, FaultRuleError, type FaultRule } from './faults.js';
+import { FaultController, type FaultRule } from './faults.js';
 import { parseForm } from './form.js';
-import { BodyTooLargeError, listen, readBody, sendJson, sleep, type Listening } from './http.js';
+import {
+  BodyTooLargeError,
+  handleFaultAdmin,
+  listen,
+  readBody,
+  sendJson,
+  sleep,
+  type Listening,
+} from './http.js';
 
 /** A Stripe error: status plus the `error` object Stripe's SDK turns into its error classes. */
 class StripeFailure extends Error {
@@ -505,20 +513,10 @@ export async function startPaymentsServer(
   }
 
   async function admin(req: IncomingMessage, res: ServerResponse, url: URL, method: string) {
-    if (url.pathname === '/__admin/faults' && method === 'POST') {
-      try {
-        const body = JSON.parse(await readBody(req)) as { rules?: unknown; seed?: number };
-        faults.set(body.rules, body.seed);
-        return sendJson(res, 200, { ok: true });
-      } catch (err) {
-        const message = err instanceof FaultRuleError ? err.message : `invalid JSON body: ${String(err)}`;
-        return sendJson(res, 400, { error: { type: 'invalid_request_error', message } });
-      }
-    }
-    if (url.pathname === '/__admin/faults' && method === 'DELETE') {
-      faults.clear();
-      return sendJson(res, 200, { ok: true });
-    }
+    const admin = await handleFaultAdmin(req, res, faults, (message) => ({
+      error: { type: 'invalid_request_error', message },
+    }));
+    if (admin) return;
     if (url.pathname === '/__admin/stats' && method === 'GET') {
       return sendJson(res, 200, { requests, faults: faults.injected() });
     }

@@ -6,6 +6,8 @@ import { createTestEnv, type TestEnv } from '../support/env.js';
 
 describe('scheduled ledger pruning', () => {
   let env: TestEnv;
+  // Its own ID: worker processes started by other tests create the default one on this server.
+  const scheduleId = `${PRUNE_SCHEDULE_ID}-${randomUUID().slice(0, 8)}`;
   beforeAll(async () => {
     env = await createTestEnv();
     await env.startWorker();
@@ -19,12 +21,12 @@ describe('scheduled ledger pruning', () => {
   });
 
   it('creates the Schedule exactly once across restarts, and a run prunes only expired rows', async () => {
-    const options = { taskQueue: env.taskQueue, retentionDays: 30, maxTaskDays: 7 };
+    const options = { taskQueue: env.taskQueue, retentionDays: 30, maxTaskDays: 7, scheduleId };
     expect(await ensurePruneSchedule(env.client, options)).toBe('created');
     expect(await ensurePruneSchedule(env.client, options)).toBe('exists'); // a second start, a second worker
     const schedules: string[] = [];
     for await (const s of env.client.schedule.list()) schedules.push(s.scheduleId);
-    expect(schedules.filter((id) => id === PRUNE_SCHEDULE_ID)).toHaveLength(1);
+    expect(schedules.filter((id) => id === scheduleId)).toHaveLength(1);
 
     const scope = `prune-${randomUUID()}`;
     const insert = (key: string, expiresIn: string) =>
@@ -36,7 +38,7 @@ describe('scheduled ledger pruning', () => {
     await insert(`${scope}-old`, '-10 days');
     await insert(`${scope}-fresh`, '20 days');
 
-    const handle = env.client.schedule.getHandle(PRUNE_SCHEDULE_ID);
+    const handle = env.client.schedule.getHandle(scheduleId);
     await handle.trigger();
     let remaining: string[] = [];
     for (let i = 0; i < 100; i++) {
