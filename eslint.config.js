@@ -20,7 +20,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['eslint.config.js'],
+    files: ['eslint.config.js', 'bin/**/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },
   {
