@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES } from './workflows/search-attributes.js';
 
@@ -11,11 +11,11 @@ export interface OnceflowClient {
 
 /** Connects a Temporal client (with the payload codec, when given) to `address` (default `TEMPORAL_ADDRESS`, then localhost:7233). */
 export async function connectClient(
-  address = process.env.TEMPORAL_ADDRESS ?? 'localhost:7233',
+  address: string | ConnectionOptions = process.env.TEMPORAL_ADDRESS ?? 'localhost:7233',
   namespace = process.env.TEMPORAL_NAMESPACE ?? 'default',
   codec?: PayloadCodec,
 ): Promise<OnceflowClient> {
-  const connection = await Connection.connect({ address });
+  const connection = await Connection.connect(typeof address === 'string' ? { address } : address);
   const client = new Client({
     connection,
     namespace,

@@ -42,6 +42,15 @@ export interface Config {
   anthropicModel: string;
   /** `ANTHROPIC_MAX_TOKENS`, default 1024. */
   anthropicMaxTokens: number;
+  /** `TEMPORAL_TLS_CERT` / `TEMPORAL_TLS_KEY`: client certificate and key files (mTLS, e.g. Temporal Cloud). */
+  temporalTlsCert: string | undefined;
+  temporalTlsKey: string | undefined;
+  /** `TEMPORAL_TLS_CA`: the server's root CA file, when the OS does not trust it. */
+  temporalTlsCa: string | undefined;
+  /** `TEMPORAL_API_KEY`: Temporal Cloud API key (implies TLS). */
+  temporalApiKey: string | undefined;
+  /** `METRICS_PORT`: serve Prometheus metrics (SDK runtime + onceflow counters) on this port. Unset: none. */
+  metricsPort: number | undefined;
   /** `API_PORT`, default 8787: the backend HTTP API of `npm start` (loopback). */
   apiPort: number;
   /** `API_TOKEN`: when set, the API requires `Authorization: Bearer <token>` on every route but /health. */
@@ -99,6 +108,9 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
  */
 export function loadConfig(env: Env = process.env): Config {
   const temporalUiPort = int(env, 'TEMPORAL_UI_PORT', 8233);
+  if (Boolean(str(env, 'TEMPORAL_TLS_CERT')) !== Boolean(str(env, 'TEMPORAL_TLS_KEY'))) {
+    throw new ConfigError('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together');
+  }
   return {
     temporalAddress: address(env, 'TEMPORAL_ADDRESS'),
     namespace: str(env, 'TEMPORAL_NAMESPACE') ?? 'default',
@@ -120,6 +132,11 @@ export function loadConfig(env: Env = process.env): Config {
     anthropicBaseUrl: url(env, 'ANTHROPIC_BASE_URL', ['http:', 'https:']),
     anthropicModel: str(env, 'ANTHROPIC_MODEL') ?? 'claude-sonnet-4-6',
     anthropicMaxTokens: int(env, 'ANTHROPIC_MAX_TOKENS', 1024, 1, 64_000),
+    temporalTlsCert: str(env, 'TEMPORAL_TLS_CERT'),
+    temporalTlsKey: str(env, 'TEMPORAL_TLS_KEY'),
+    temporalTlsCa: str(env, 'TEMPORAL_TLS_CA'),
+    temporalApiKey: str(env, 'TEMPORAL_API_KEY'),
+    metricsPort: str(env, 'METRICS_PORT') === undefined ? undefined : int(env, 'METRICS_PORT', 0),
     apiPort: int(env, 'API_PORT', 8787),
     apiToken: str(env, 'API_TOKEN'),
     ledgerRetentionDays: int(env, 'LEDGER_RETENTION_DAYS', 30, 1, 3650),

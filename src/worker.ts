@@ -10,6 +10,7 @@ import { connectClient } from './client.js';
 import { resolveCodec } from './codec/aes-gcm.js';
 import { Ledger } from './idempotency/ledger.js';
 import { ensurePruneSchedule } from './schedules.js';
+import { temporalConnectionOptions } from './temporal-connection.js';
 import type { SandboxAddresses } from './sandbox/index.js';
 import { createPool } from './db/pool.js';
 import { migrate } from './db/migrate.js';
@@ -78,18 +79,23 @@ export function buildActivityDeps(
  * SIGINT/SIGTERM, then drains in-flight tasks and closes the pool.
  */
 export async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
   const config = loadConfig();
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    ...(config.metricsPort !== undefined
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.metricsPort}` } } } }
+      : {}),
+  });
   if (!config.databaseUrl)
     throw new ConfigError(
       'DATABASE_URL is required to run a standalone worker (npm start runs an embedded one)',
     );
   const pool = createPool(config.databaseUrl, config.pgPoolSize, 'onceflow-worker');
   await migrate(pool);
-  const connection = await NativeConnection.connect({ address: config.temporalAddress ?? 'localhost:7233' });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const deps = buildActivityDeps(config, pool, readSandboxEndpoints(config.sandboxFile));
   const codec = resolveCodec(config.dataDir);
-  const admin = await connectClient(config.temporalAddress ?? 'localhost:7233', config.namespace, codec);
+  const admin = await connectClient(temporalConnectionOptions(config), config.namespace, codec);
   await ensurePruneSchedule(admin.client, {
     taskQueue: config.taskQueue,
     retentionDays: config.ledgerRetentionDays,

@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type pg from 'pg';
 import { attemptLeaseMs } from '../idempotency/activity.js';
 import { toApplicationFailure } from '../idempotency/failure.js';
+import { countEffect } from '../metrics.js';
 import type { Ledger, OnceRequest, PerformContext } from '../idempotency/ledger.js';
 import type { EffectResult, Intent } from '../tools/effects.js';
 
@@ -40,8 +41,10 @@ export async function runEffect<T>(
       },
       perform,
     );
+    countEffect(operation, done.outcome);
     return { outcome: done.outcome, key: intent.key, result: done.result };
   } catch (err) {
+    countEffect(operation, (err as { code?: string }).code ?? 'error');
     throw toApplicationFailure(err);
   }
 }
@@ -58,8 +61,10 @@ export async function runTransactionalEffect<T>(
       { key: intent.key, scope: intent.scope, operation, fingerprint: intent.fingerprint },
       perform,
     );
+    countEffect(operation, done.outcome);
     return { outcome: done.outcome, key: intent.key, result: done.result };
   } catch (err) {
+    countEffect(operation, (err as { code?: string }).code ?? 'error');
     throw toApplicationFailure(err);
   }
 }

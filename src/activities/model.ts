@@ -2,6 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { Context } from '@temporalio/activity';
 import { OnceflowError } from '../errors.js';
 import { toApplicationFailure } from '../idempotency/failure.js';
+import { countTokens } from '../metrics.js';
 import type { AssistantBlock, ModelRequest, ModelResponse } from '../tools/messages.js';
 
 /** The model API refused the request (400, 401, 403, 404, 413, 422): retrying cannot help. */
@@ -86,6 +87,7 @@ export function createModelActivities(anthropic: Anthropic, defaults: { model: s
         if (content.length === 0) {
           throw new ModelResponseInvalidError(`model response ${message.id} has no text or tool_use content`);
         }
+        countTokens(message.usage.input_tokens, message.usage.output_tokens);
         return {
           id: message.id,
           model: message.model,

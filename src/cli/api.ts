@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { createPool } from '../db/pool.js';
 import { migrate } from '../db/migrate.js';
 import { ConfigError } from '../errors.js';
+import { temporalConnectionOptions } from '../temporal-connection.js';
 
 /** `onceflow api`: the HTTP API alone, until SIGINT/SIGTERM. Listens on 0.0.0.0 in containers (API_HOST). */
 export async function runApi(config: Config): Promise<void> {
@@ -11,7 +12,7 @@ export async function runApi(config: Config): Promise<void> {
     throw new ConfigError('DATABASE_URL is required for a standalone API (npm start runs one)');
   const pool = createPool(config.databaseUrl, config.pgPoolSize, 'onceflow-api');
   await migrate(pool);
-  const { client, close } = await connectClient(config.temporalAddress ?? 'localhost:7233', config.namespace);
+  const { client, close } = await connectClient(temporalConnectionOptions(config), config.namespace);
   const api = await startApi({
     client,
     pool,

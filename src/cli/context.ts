@@ -5,6 +5,7 @@ import { loadConfig, type Config } from '../config.js';
 import { createPool } from '../db/pool.js';
 import { embeddedDatabaseUrl } from '../dev/postgres.js';
 import { OnceflowError } from '../errors.js';
+import { temporalConnectionOptions } from '../temporal-connection.js';
 
 /** An error as the one line a user sees: `CODE: message` for onceflow's errors. */
 export function errorLine(err: unknown): string {
@@ -45,9 +46,9 @@ export async function withContext(
   const ctx: CliContext = {
     config,
     client: async () => {
-      connection ??= await Connection.connect({
-        address: config.temporalAddress ?? `localhost:${config.temporalPort}`,
-      });
+      connection ??= await Connection.connect(
+        temporalConnectionOptions(config, config.temporalAddress ?? `localhost:${config.temporalPort}`),
+      );
       const codec = resolveCodec(config.dataDir);
       return new Client({
         connection,

@@ -22,6 +22,8 @@ export interface WorkerProcessEnv {
   PG_POOL_SIZE?: string;
   /** Where the worker looks for the embedded default's codec key; point it elsewhere to run unencrypted. */
   ONCEFLOW_DATA_DIR?: string;
+  /** Serve Prometheus metrics on this port. */
+  METRICS_PORT?: string;
 }
 
 export function spawnWorkerProcess(env: WorkerProcessEnv): WorkerProcess {

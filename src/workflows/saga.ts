@@ -1,4 +1,4 @@
-import { CancellationScope, isCancellation } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, metricMeter } from '@temporalio/workflow';
 
 export type StepStatus =
   'running' | 'succeeded' | 'failed' | 'compensating' | 'compensated' | 'compensation_failed';
@@ -59,6 +59,9 @@ export function describeError(err: unknown): string {
   }
   return String(err);
 }
+
+const compensations = () =>
+  metricMeter.createCounter('onceflow_compensations', 'compensations', 'saga compensations by result');
 
 interface Entry {
   def: StepDefinition<never>;
@@ -162,9 +165,11 @@ export class Saga {
         try {
           await entry.def.compensate(entry.result as never);
           entry.state.status = 'compensated';
+          compensations().add(1, { result: 'compensated' });
         } catch (err) {
           entry.state.status = 'compensation_failed';
           entry.state.error = describeError(err);
+          compensations().add(1, { result: 'failed' });
           this.attention.push({
             step: entry.def.name,
             key: entry.def.key,

@@ -6,7 +6,11 @@ import { spawnWorkerProcess as spawnWorker, type WorkerProcess } from '../../src
 import type { SandboxAddresses } from '../../src/sandbox/index.js';
 
 /** A real worker process on `taskQueue` against the run's dev server, Postgres and the given sandbox. */
-export function spawnWorkerProcess(taskQueue: string, sandbox: SandboxAddresses): WorkerProcess {
+export function spawnWorkerProcess(
+  taskQueue: string,
+  sandbox: SandboxAddresses,
+  extra: { METRICS_PORT?: string } = {},
+): WorkerProcess {
   const sandboxFile = join(tmpdir(), `onceflow-sandbox-${taskQueue}.json`);
   writeFileSync(sandboxFile, JSON.stringify(sandbox));
   return spawnWorker({
@@ -16,5 +20,6 @@ export function spawnWorkerProcess(taskQueue: string, sandbox: SandboxAddresses)
     TASK_QUEUE: taskQueue,
     SANDBOX_FILE: sandboxFile,
     ONCEFLOW_DATA_DIR: join(tmpdir(), `onceflow-worker-${taskQueue}`), // no codec key there: plaintext, like the test client
+    ...extra,
   });
 }
