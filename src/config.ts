@@ -49,6 +49,10 @@ export interface Config {
   temporalTlsCa: string | undefined;
   /** `TEMPORAL_API_KEY`: Temporal Cloud API key (implies TLS). */
   temporalApiKey: string | undefined;
+  /** `WORKER_MAX_CONCURRENT_ACTIVITIES`: activity slots per worker process. Unset: the SDK's default. */
+  workerMaxConcurrentActivities: number | undefined;
+  /** `WORKER_MAX_CACHED_WORKFLOWS`: sticky workflow cache size per worker. Unset: the SDK's default. */
+  workerMaxCachedWorkflows: number | undefined;
   /** `METRICS_PORT`: serve Prometheus metrics (SDK runtime + onceflow counters) on this port. Unset: none. */
   metricsPort: number | undefined;
   /** `API_PORT`, default 8787: the backend HTTP API of `npm start` (loopback). */
@@ -136,6 +140,14 @@ export function loadConfig(env: Env = process.env): Config {
     temporalTlsKey: str(env, 'TEMPORAL_TLS_KEY'),
     temporalTlsCa: str(env, 'TEMPORAL_TLS_CA'),
     temporalApiKey: str(env, 'TEMPORAL_API_KEY'),
+    workerMaxConcurrentActivities:
+      str(env, 'WORKER_MAX_CONCURRENT_ACTIVITIES') === undefined
+        ? undefined
+        : int(env, 'WORKER_MAX_CONCURRENT_ACTIVITIES', 0, 1, 100_000),
+    workerMaxCachedWorkflows:
+      str(env, 'WORKER_MAX_CACHED_WORKFLOWS') === undefined
+        ? undefined
+        : int(env, 'WORKER_MAX_CACHED_WORKFLOWS', 0, 0, 1_000_000),
     metricsPort: str(env, 'METRICS_PORT') === undefined ? undefined : int(env, 'METRICS_PORT', 0),
     apiPort: int(env, 'API_PORT', 8787),
     apiToken: str(env, 'API_TOKEN'),

@@ -108,6 +108,14 @@ export async function main(): Promise<void> {
       taskQueue: config.taskQueue,
       deps,
       codec,
+      overrides: {
+        ...(config.workerMaxConcurrentActivities !== undefined
+          ? { maxConcurrentActivityTaskExecutions: config.workerMaxConcurrentActivities }
+          : {}),
+        ...(config.workerMaxCachedWorkflows !== undefined
+          ? { maxCachedWorkflows: config.workerMaxCachedWorkflows }
+          : {}),
+      },
     });
     const running = worker.run();
     console.log(
