@@ -16,7 +16,9 @@ if (unknown.length > 0) {
   console.error(`unknown bench ${unknown.join(', ')}; known: ${known.join(', ')}`);
   process.exit(2);
 }
-for (const name of requested.length > 0 ? requested : known) {
+// With no name: every bench, then the report that collects their results into docs/benchmarks.md.
+const order = requested.length > 0 ? requested : [...known.filter((n) => n !== 'report'), 'report'];
+for (const name of order) {
   const mod = (await import(`./${name}.ts`)) as { run?: () => Promise<void> };
   if (typeof mod.run !== 'function') throw new Error(`bench/${name}.ts does not export run()`);
   console.log(`\n== bench ${name}`);

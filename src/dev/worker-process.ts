@@ -24,6 +24,8 @@ export interface WorkerProcessEnv {
   ONCEFLOW_DATA_DIR?: string;
   /** Serve Prometheus metrics on this port. */
   METRICS_PORT?: string;
+  /** Sticky cache size; `0` evicts every workflow after each task. */
+  WORKER_MAX_CACHED_WORKFLOWS?: string;
 }
 
 export function spawnWorkerProcess(env: WorkerProcessEnv): WorkerProcess {
