@@ -8,6 +8,7 @@ import { loadConfig, type Config } from './config.js';
 import { createDownstreamClients, type SandboxEndpoints } from './downstream.js';
 import { connectClient } from './client.js';
 import { resolveCodec } from './codec/aes-gcm.js';
+import { TranscriptStore } from './transcript/store.js';
 import { Ledger } from './idempotency/ledger.js';
 import { ensurePruneSchedule } from './schedules.js';
 import { temporalConnectionOptions } from './temporal-connection.js';
@@ -43,7 +44,13 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities(options.deps),
+    activities: createActivities({
+      ...options.deps,
+      // Stored transcripts are encrypted with the key that encrypts history.
+      transcripts: (options.deps.transcripts ?? new TranscriptStore(options.deps.pool)).withCodec(
+        options.codec,
+      ),
+    }),
     ...(options.codec ? { dataConverter: { payloadCodecs: [options.codec] } } : {}),
     ...options.overrides,
   });
@@ -67,9 +74,11 @@ export function buildActivityDeps(
   pool: pg.Pool,
   sandbox: SandboxEndpoints | undefined,
 ): ActivityDeps {
+  const retentionMs = config.ledgerRetentionDays * 24 * 3600 * 1000;
   return {
     pool,
-    ledger: new Ledger(pool, { retentionMs: config.ledgerRetentionDays * 24 * 3600 * 1000 }),
+    ledger: new Ledger(pool, { retentionMs }),
+    transcripts: new TranscriptStore(pool, { retentionMs }),
     downstream: createDownstreamClients(config, sandbox),
   };
 }

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { DownstreamClients } from '../downstream.js';
 import type { Ledger } from '../idempotency/ledger.js';
+import type { TranscriptStore } from '../transcript/store.js';
 import { createEmailActivities } from './email.js';
 import { heartbeating } from './heartbeat.js';
 import { createLedgerActivities } from './ledger.js';
@@ -13,6 +14,8 @@ export interface ActivityDeps {
   pool: pg.Pool;
   ledger: Ledger;
   downstream: DownstreamClients;
+  /** Where agent conversations are kept so model turns send only new messages. */
+  transcripts?: TranscriptStore;
 }
 
 /** Builds every activity from its clients (Temporal samples' factory pattern). */
@@ -24,11 +27,12 @@ export function createActivities(deps: ActivityDeps) {
       from: deps.downstream.mailFrom,
       lookupUrl: deps.downstream.emailLookupUrl,
     }),
-    ...createLedgerActivities(deps.ledger),
-    ...createModelActivities(deps.downstream.anthropic, {
-      model: deps.downstream.model,
-      maxTokens: deps.downstream.maxTokens,
-    }),
+    ...createLedgerActivities(deps.ledger, deps.transcripts),
+    ...createModelActivities(
+      deps.downstream.anthropic,
+      { model: deps.downstream.model, maxTokens: deps.downstream.maxTokens },
+      deps.transcripts,
+    ),
   });
 }
 

@@ -3,7 +3,8 @@ import { Context } from '@temporalio/activity';
 import { OnceflowError } from '../errors.js';
 import { toApplicationFailure } from '../idempotency/failure.js';
 import { countTokens } from '../metrics.js';
-import type { AssistantBlock, ModelRequest, ModelResponse } from '../tools/messages.js';
+import type { AssistantBlock, Message, ModelRequest, ModelResponse } from '../tools/messages.js';
+import type { TranscriptStore } from '../transcript/store.js';
 
 /** The model API refused the request (400, 401, 403, 404, 413, 422): retrying cannot help. */
 export class ModelRequestRejectedError extends OnceflowError {
@@ -60,8 +61,25 @@ function toBlocks(content: Anthropic.ContentBlock[]): AssistantBlock[] {
   return blocks;
 }
 
-/** The model turn activity: one Messages API call, its result recorded in history. */
-export function createModelActivities(anthropic: Anthropic, defaults: { model: string; maxTokens: number }) {
+/**
+ * The model turn activity: one Messages API call, its result recorded in history. With a transcript
+ * store, requests may carry the conversation by reference (only the new messages).
+ */
+export function createModelActivities(
+  anthropic: Anthropic,
+  defaults: { model: string; maxTokens: number },
+  transcripts?: TranscriptStore,
+) {
+  const conversation = async (request: ModelRequest): Promise<Message[]> => {
+    if (request.transcript) {
+      if (!transcripts) {
+        throw new ModelRequestRejectedError('this worker has no transcript store; send the messages inline');
+      }
+      return transcripts.extend(request.transcript);
+    }
+    if (!request.messages) throw new ModelRequestRejectedError('callModel needs messages or a transcript');
+    return request.messages;
+  };
   return {
     /**
      * Calls the Messages API once. The SDK's own retries are off (`maxRetries: 0`): Temporal retries
@@ -70,12 +88,13 @@ export function createModelActivities(anthropic: Anthropic, defaults: { model: s
     async callModel(request: ModelRequest): Promise<ModelResponse> {
       const ctx = Context.current();
       try {
+        const messages = await conversation(request);
         const message = await anthropic.messages.create(
           {
             model: request.model ?? defaults.model,
             max_tokens: request.maxTokens ?? defaults.maxTokens,
             system: request.system,
-            messages: request.messages,
+            messages,
             tools: request.tools as Anthropic.Tool[],
           },
           {

@@ -39,10 +39,22 @@ export interface TokenUsage {
   outputTokens: number;
 }
 
-/** Input of the `callModel` activity. */
+/**
+ * The conversation by reference: the messages added since the workflow's last turn (from index
+ * `base`), and the chain digest (`src/transcript/digest.ts`) of the whole transcript they complete.
+ */
+export interface TranscriptRef {
+  conversationId: string;
+  base: number;
+  append: Message[];
+  digest: string;
+}
+
+/** Input of the `callModel` activity: the conversation inline (`messages`) or by reference (`transcript`). */
 export interface ModelRequest {
   system: string;
-  messages: Message[];
+  messages?: Message[];
+  transcript?: TranscriptRef;
   tools: ToolSchema[];
   /** Scripted sandbox scenario (sent as the `x-onceflow-scenario` header); ignored by the real API. */
   scenario?: string;

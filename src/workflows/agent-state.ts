@@ -36,6 +36,8 @@ export interface CarriedState {
   turn: number;
   duplicatesPrevented: number;
   runs: number;
+  /** How many of `messages` the transcript store already holds (the next run sends only the rest). */
+  transcriptStored?: number;
 }
 
 export interface TurnUsage extends TokenUsage {
@@ -63,6 +65,12 @@ export interface AgentInput {
   /** Start-to-close timeout of each tool attempt. Default 30 s. */
   effectTimeout?: Duration;
   compensationRetry?: RetryPolicy;
+  /**
+   * How model turns receive the conversation. `reference` (default): each turn sends only the new
+   * messages and the worker rebuilds the rest from Postgres, so history grows linearly with turns.
+   * `inline`: every turn carries the whole transcript, as history input (quadratic growth).
+   */
+  transcript?: 'reference' | 'inline';
   /** Set by continue-as-new; never by callers. */
   carried?: CarriedState;
 }

@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   condition,
@@ -13,7 +14,15 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { toolSchemas } from '../tools/catalogue.js';
-import type { AssistantBlock, Message, ModelResponse, ToolUseBlock } from '../tools/messages.js';
+import type {
+  AssistantBlock,
+  Message,
+  ModelRequest,
+  ModelResponse,
+  ToolUseBlock,
+} from '../tools/messages.js';
+import { chainOf, linkMessage } from '../transcript/digest.js';
+import { TranscriptGapError } from '../transcript/errors.js';
 import {
   agentStatusQuery,
   approveUpdate,
@@ -52,6 +61,14 @@ function summarizeUsage(usage: TurnUsage[]): UsageSummary {
   };
 }
 
+function isTranscriptGap(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.type === TranscriptGapError.CODE
+  );
+}
+
 function finalText(content: AssistantBlock[]): string {
   return content
     .filter((b): b is Extract<AssistantBlock, { type: 'text' }> => b.type === 'text')
@@ -70,6 +87,12 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
   const continueAfter = input.continueAsNewAfterTurns ?? 40;
   const messages: Message[] = carried?.messages ?? [{ role: 'user', content: input.prompt }];
   const usage: TurnUsage[] = (carried?.usage ?? []).map((u) => ({ ...u, ranInThisRun: false }));
+  let chain = chainOf(messages);
+  let stored = carried?.transcriptStored ?? 0;
+  const push = (message: Message) => {
+    messages.push(message);
+    chain = linkMessage(chain, message);
+  };
   let turn = carried?.turn ?? 0;
   let turnsThisRun = 0;
   let status: AgentStatus = 'running';
@@ -133,6 +156,33 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
     input.system ??
     (input.customerId ? `${DEFAULT_SYSTEM} The customer is ${input.customerId}.` : DEFAULT_SYSTEM);
 
+  const { namespace, workflowId } = workflowInfo();
+  const request = (base: number): ModelRequest => ({
+    system,
+    tools: schemas,
+    ...(input.scenario ? { scenario: input.scenario } : {}),
+    ...(input.transcript === 'inline'
+      ? { messages }
+      : {
+          transcript: {
+            conversationId: `${namespace}/${workflowId}`,
+            base,
+            append: messages.slice(base),
+            digest: chain,
+          },
+        }),
+  });
+  const askModel = async (): Promise<ModelResponse> => {
+    try {
+      return await model.callModel.executeWithOptions({ summary: `model turn ${turn}` }, [request(stored)]);
+    } catch (err) {
+      // The store lost or diverged from part of the conversation: send all of it once, which refills it.
+      if (stored === 0 || !isTranscriptGap(err)) throw err;
+      return await model.callModel.executeWithOptions({ summary: `model turn ${turn}, transcript resent` }, [
+        request(0),
+      ]);
+    }
+  };
   const result = (status: AgentResult['status'], text: string, reason?: string): AgentResult => ({
     status,
     ...(reason !== undefined ? { reason } : {}),
@@ -175,30 +225,22 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
             turn,
             duplicatesPrevented: tools.duplicatesPrevented,
             runs: (carried?.runs ?? 1) + 1,
+            transcriptStored: stored,
           },
         });
       }
       turn++;
       turnsThisRun++;
       setCurrentDetails(`turn ${turn}: asking the model`);
-      const response: ModelResponse = await model.callModel.executeWithOptions(
-        { summary: `model turn ${turn}` },
-        [
-          {
-            system,
-            messages,
-            tools: schemas,
-            ...(input.scenario ? { scenario: input.scenario } : {}),
-          },
-        ],
-      );
+      const response = await askModel();
+      stored = messages.length;
       usage.push({
         turn,
         inputTokens: response.usage.inputTokens,
         outputTokens: response.usage.outputTokens,
         ranInThisRun: response.runId === workflowInfo().runId,
       });
-      messages.push({ role: 'assistant', content: response.content });
+      push({ role: 'assistant', content: response.content });
       lastText = finalText(response.content) || lastText;
       const calls = response.content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
       if (calls.length === 0) {
@@ -210,7 +252,7 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
       setCurrentDetails(`turn ${turn}: ${calls.map((c) => c.name).join(', ')}`);
       const results = await tools.run(turn, calls);
       upsertSearchAttributes([{ key: DUPLICATES_PREVENTED, value: tools.duplicatesPrevented }]);
-      messages.push({ role: 'user', content: results });
+      push({ role: 'user', content: results });
       if (tools.aborted !== undefined) {
         const final = await undoAll(`abort_task: ${tools.aborted}`);
         return result(final, lastText, `abort_task: ${tools.aborted}`);

@@ -7,7 +7,8 @@ const { pruneLedger } = proxyActivities<Activities>({
   retry: { maximumAttempts: 5 },
 });
 
-/** Run daily by the `onceflow-ledger-prune` Schedule: removes ledger rows past their retention. */
-export async function pruneLedgerWorkflow(): Promise<{ deleted: number }> {
+/** Run daily by the `onceflow-ledger-prune` Schedule: removes ledger rows and stored transcript messages past
+ * their retention. */
+export async function pruneLedgerWorkflow(): Promise<{ deleted: number; transcriptMessagesDeleted: number }> {
   return pruneLedger();
 }

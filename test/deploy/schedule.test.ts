@@ -37,6 +37,15 @@ describe('scheduled ledger pruning', () => {
       );
     await insert(`${scope}-old`, '-10 days');
     await insert(`${scope}-fresh`, '20 days');
+    for (const [suffix, age] of [
+      ['old', '40 days'],
+      ['fresh', '1 day'],
+    ])
+      await env.pool.query(
+        `INSERT INTO transcript_messages (conversation_id, seq, encoding, body, updated_at)
+         VALUES ($1, 0, 'json', '{}', now() - $2::interval)`,
+        [`${scope}/${suffix}`, age],
+      );
 
     const handle = env.client.schedule.getHandle(scheduleId);
     await handle.trigger();
@@ -51,6 +60,11 @@ describe('scheduled ledger pruning', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(remaining).toEqual([`${scope}-fresh`]);
+    const transcripts = await env.pool.query<{ conversation_id: string }>(
+      'SELECT conversation_id FROM transcript_messages WHERE conversation_id LIKE $1',
+      [`${scope}/%`],
+    );
+    expect(transcripts.rows.map((r) => r.conversation_id)).toEqual([`${scope}/fresh`]);
     const description = await handle.describe();
     expect(description.info.recentActions.length).toBeGreaterThanOrEqual(1);
   });

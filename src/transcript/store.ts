@@ -1,0 +1,130 @@
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import { defaultPayloadConverter } from '@temporalio/common';
+import proto from '@temporalio/proto';
+import type pg from 'pg';
+import type { Message, TranscriptRef } from '../tools/messages.js';
+import { chainOf } from './digest.js';
+import { TranscriptGapError } from './errors.js';
+
+// @temporalio/proto is CommonJS: under Node's ESM loader only its default export is reliable.
+const { temporal } = proto;
+const DAY_MS = 24 * 3600 * 1000;
+
+export type { TranscriptRef };
+
+/**
+ * The agent conversation in Postgres, so that each `callModel` input carries only what is new and a
+ * session's history grows linearly with its turns instead of quadratically. Workflow state stays the
+ * source of truth: the store is a cache the workflow can always refill.
+ */
+export class TranscriptStore {
+  private readonly codec: PayloadCodec | undefined;
+  private readonly retentionMs: number;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    options: { codec?: PayloadCodec | undefined; retentionMs?: number; now?: () => Date } = {},
+  ) {
+    this.codec = options.codec;
+    this.retentionMs = options.retentionMs ?? 30 * DAY_MS;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** The same store, encrypting what it writes with `codec` (the worker's payload codec). */
+  withCodec(codec: PayloadCodec | undefined): TranscriptStore {
+    if (!codec) return this;
+    return new TranscriptStore(this.pool, { codec, retentionMs: this.retentionMs, now: this.now });
+  }
+
+  /**
+   * Writes `ref.append` at `ref.base…`, reads the transcript up to its end and checks it against
+   * `ref.digest`. Throws {@link TranscriptGapError} when rows are missing or differ, e.g. after a prune
+   * or when a reset run diverged from what an older run stored.
+   */
+  async extend(ref: TranscriptRef): Promise<Message[]> {
+    const end = ref.base + ref.append.length;
+    if (ref.append.length > 0) await this.write(ref.conversationId, ref.base, ref.append);
+    const messages = await this.read(ref.conversationId, end);
+    if (messages.length !== end) {
+      throw new TranscriptGapError(
+        `transcript ${ref.conversationId} has ${messages.length} of ${end} messages stored`,
+      );
+    }
+    if (chainOf(messages) !== ref.digest) {
+      throw new TranscriptGapError(`transcript ${ref.conversationId} differs from the workflow's`);
+    }
+    return messages;
+  }
+
+  /** Deletes messages not written for the retention (default 30 days). Returns how many. */
+  async prune(options: { batchSize?: number } = {}): Promise<number> {
+    const batchSize = options.batchSize ?? 5000;
+    const before = new Date(this.now().getTime() - this.retentionMs);
+    let total = 0;
+    for (;;) {
+      const { rowCount } = await this.pool.query(
+        `DELETE FROM transcript_messages WHERE ctid IN (
+           SELECT ctid FROM transcript_messages WHERE updated_at < $1 LIMIT $2)`,
+        [before, batchSize],
+      );
+      total += rowCount ?? 0;
+      if ((rowCount ?? 0) < batchSize) return total;
+    }
+  }
+
+  private async write(conversationId: string, base: number, messages: Message[]): Promise<void> {
+    const bodies = await Promise.all(messages.map((m) => this.encode(m)));
+    const values: unknown[] = [conversationId];
+    const rows = bodies.map((b, i) => {
+      values.push(base + i, b.encoding, b.body);
+      const p = values.length;
+      return `($1, $${p - 2}, $${p - 1}, $${p}, now())`;
+    });
+    await this.pool.query(
+      `INSERT INTO transcript_messages (conversation_id, seq, encoding, body, updated_at)
+       VALUES ${rows.join(', ')}
+       ON CONFLICT (conversation_id, seq) DO UPDATE
+         SET encoding = EXCLUDED.encoding, body = EXCLUDED.body, updated_at = EXCLUDED.updated_at`,
+      values,
+    );
+  }
+
+  private async read(conversationId: string, end: number): Promise<Message[]> {
+    const { rows } = await this.pool.query<{ seq: number; encoding: 'json' | 'codec'; body: Buffer }>(
+      `SELECT seq, encoding, body FROM transcript_messages
+        WHERE conversation_id = $1 AND seq < $2 ORDER BY seq`,
+      [conversationId, end],
+    );
+    const messages: Message[] = [];
+    for (const [i, row] of rows.entries()) {
+      if (row.seq !== i) break;
+      try {
+        messages.push(await this.decode(row.encoding, row.body));
+      } catch (err) {
+        // A rotated-out codec key or a damaged row: the workflow's resend rewrites it.
+        throw new TranscriptGapError(`transcript ${conversationId} message ${i} cannot be read`, {
+          cause: err,
+        });
+      }
+    }
+    return messages;
+  }
+
+  private async encode(message: Message): Promise<{ encoding: 'json' | 'codec'; body: Buffer }> {
+    if (!this.codec) return { encoding: 'json', body: Buffer.from(JSON.stringify(message)) };
+    const [payload] = await this.codec.encode([defaultPayloadConverter.toPayload(message)]);
+    return {
+      encoding: 'codec',
+      body: Buffer.from(temporal.api.common.v1.Payload.encode(payload as Payload).finish()),
+    };
+  }
+
+  private async decode(encoding: 'json' | 'codec', body: Buffer): Promise<Message> {
+    if (encoding === 'json') return JSON.parse(body.toString('utf8')) as Message;
+    if (!this.codec) throw new Error('the message is encrypted and this worker has no codec key');
+    const payload = temporal.api.common.v1.Payload.decode(body) as Payload;
+    const [plain] = await this.codec.decode([payload]);
+    return defaultPayloadConverter.fromPayload<Message>(plain as Payload);
+  }
+}
