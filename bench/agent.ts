@@ -1,25 +1,62 @@
 /**
  * Scripted agent sessions (agent-happy-path: 5 model turns, 5 tool calls) at concurrency 1 and 16:
- * sessions/s, p50/p99, and where a session's time goes, from its history: model calls (callModel
- * activities, scheduled to completed), tools (the other activities), and the rest (Temporal: workflow
- * tasks, dispatch). Ledger time is inside the tool activities; its per-call cost is the ledger bench's.
+ * sessions/s, p50/p99, and where a session's time goes: model calls and tool activities from each
+ * history (scheduled to completed), the ledger from the worker's own ledger calls (time in `once` /
+ * `onceInTransaction` outside the effect they guard), the rest Temporal (workflow tasks, dispatch,
+ * queueing). Medians of BENCH_REPS (default 3) repetitions with min and max.
  * Writes bench/results/agent.json.
  */
 import { randomUUID } from 'node:crypto';
+import type { Ledger } from '../src/idempotency/ledger.js';
 import { createWorker } from '../src/worker.js';
 import { agentWorkflow } from '../src/workflows/index.js';
 import { benchEnv, drive, median, percentiles, writeResult } from './lib/env.js';
 
+const REPS = Number(process.env.BENCH_REPS ?? 3);
 const LEVELS = [
   { concurrency: 1, sessions: Number(process.env.BENCH_AGENT_C1 ?? 10) },
   { concurrency: 16, sessions: Number(process.env.BENCH_AGENT_C16 ?? 64) },
 ];
+const KEYS = ['perSec', 'p50', 'p99', 'model', 'tools', 'ledger', 'temporal'] as const;
+type Sample = Record<(typeof KEYS)[number], number>;
 
 const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
   t ? Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : 0;
 
+const stat = (xs: number[]) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
+
+/** Accumulates the time ledger calls spend outside the effect they guard: the ledger's own cost. */
+function timeLedger(ledger: Ledger): { ms: number } {
+  const spent = { ms: 0 };
+  const timed =
+    <A extends unknown[], R>(perform: (...args: A) => Promise<R>, inner: { ms: number }) =>
+    async (...args: A): Promise<R> => {
+      const t = performance.now();
+      try {
+        return await perform(...args);
+      } finally {
+        inner.ms += performance.now() - t;
+      }
+    };
+  const measure = async <R>(call: (inner: { ms: number }) => Promise<R>): Promise<R> => {
+    const inner = { ms: 0 };
+    const t = performance.now();
+    try {
+      return await call(inner);
+    } finally {
+      spent.ms += performance.now() - t - inner.ms;
+    }
+  };
+  const once = ledger.once.bind(ledger);
+  const inTransaction = ledger.onceInTransaction.bind(ledger);
+  ledger.once = (req, perform) => measure((inner) => once(req, timed(perform, inner)));
+  ledger.onceInTransaction = (req, perform) => measure((inner) => inTransaction(req, timed(perform, inner)));
+  return spent;
+}
+
 export async function run(): Promise<void> {
   const env = await benchEnv();
+  const ledgerTime = timeLedger(env.deps.ledger);
   const worker = await createWorker({
     connection: env.native,
     namespace: env.stack.namespace,
@@ -28,85 +65,106 @@ export async function run(): Promise<void> {
     overrides: { maxConcurrentActivityTaskExecutions: 200 },
   });
   const running = worker.run();
-  const rows: {
-    concurrency: number;
-    perSec: number;
-    p50: number;
-    p99: number;
-    model: number;
-    tools: number;
-    temporal: number;
-  }[] = [];
+  const samples = new Map<number, Sample[]>();
+  const session = (ids: string[]) => async () => {
+    const id = randomUUID().slice(0, 8);
+    await env.pool.query('INSERT INTO customers (customer_id, name, email) VALUES ($1, $2, $3)', [
+      `cust_${id}`,
+      'B',
+      `a-${id}@example.com`,
+    ]);
+    ids.push(`agent-${id}`);
+    await env.client.workflow.execute(agentWorkflow, {
+      taskQueue: 'bench-agent',
+      workflowId: `agent-${id}`,
+      args: [
+        {
+          prompt: `Order for customer_id=cust_${id} email=a-${id}@example.com as order_id=ord_${id}.`,
+          scenario: 'agent-happy-path',
+        },
+      ],
+    });
+  };
   try {
-    for (const level of LEVELS) {
-      const ids: string[] = [];
-      const session = async () => {
-        const id = randomUUID().slice(0, 8);
-        await env.pool.query('INSERT INTO customers (customer_id, name, email) VALUES ($1, $2, $3)', [
-          `cust_${id}`,
-          'B',
-          `a-${id}@example.com`,
-        ]);
-        ids.push(`agent-${id}`);
-        await env.client.workflow.execute(agentWorkflow, {
-          taskQueue: 'bench-agent',
-          workflowId: `agent-${id}`,
-          args: [
-            {
-              prompt: `Order for customer_id=cust_${id} email=a-${id}@example.com as order_id=ord_${id}.`,
-              scenario: 'agent-happy-path',
-            },
-          ],
-        });
-      };
-      await drive(4, 2, session);
-      ids.length = 0;
-      const r = await drive(level.sessions, level.concurrency, session);
-      let model = 0;
-      let tools = 0;
-      let total = 0;
-      for (const id of ids.slice(0, 20)) {
-        const events = (await env.client.workflow.getHandle(id).fetchHistory()).events ?? [];
-        const scheduled = new Map<string, { name: string; at: number }>();
-        for (const e of events) {
-          const at = ms(e.eventTime);
-          if (e.activityTaskScheduledEventAttributes) {
-            scheduled.set(String(e.eventId), {
-              name: e.activityTaskScheduledEventAttributes.activityType?.name ?? '',
-              at,
-            });
+    await drive(4, 2, session([]));
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const level of LEVELS) {
+        const ids: string[] = [];
+        ledgerTime.ms = 0;
+        const r = await drive(level.sessions, level.concurrency, session(ids));
+        const ledgerShare = ledgerTime.ms / r.latencies.reduce((a, b) => a + b, 0);
+        let model = 0;
+        let tools = 0;
+        let total = 0;
+        for (const id of ids.slice(0, 20)) {
+          const events = (await env.client.workflow.getHandle(id).fetchHistory()).events ?? [];
+          const scheduled = new Map<string, { name: string; at: number }>();
+          for (const e of events) {
+            const at = ms(e.eventTime);
+            if (e.activityTaskScheduledEventAttributes) {
+              scheduled.set(String(e.eventId), {
+                name: e.activityTaskScheduledEventAttributes.activityType?.name ?? '',
+                at,
+              });
+            }
+            const done = e.activityTaskCompletedEventAttributes;
+            if (done) {
+              const s = scheduled.get(String(done.scheduledEventId));
+              if (s && s.name === 'callModel') model += at - s.at;
+              else if (s) tools += at - s.at;
+            }
           }
-          const done = e.activityTaskCompletedEventAttributes;
-          if (done) {
-            const s = scheduled.get(String(done.scheduledEventId));
-            if (s && s.name === 'callModel') model += at - s.at;
-            else if (s) tools += at - s.at;
-          }
+          total += ms(events.at(-1)?.eventTime) - ms(events[0]?.eventTime);
         }
-        total += ms(events.at(-1)?.eventTime) - ms(events[0]?.eventTime);
+        const p = percentiles(r.latencies);
+        const list = samples.get(level.concurrency) ?? [];
+        list.push({
+          perSec: level.sessions / (r.wallMs / 1000),
+          p50: p.p50,
+          p99: p.p99,
+          model: model / total,
+          tools: tools / total - ledgerShare,
+          ledger: ledgerShare,
+          temporal: 1 - (model + tools) / total,
+        });
+        samples.set(level.concurrency, list);
       }
-      const p = percentiles(r.latencies);
-      rows.push({
-        concurrency: level.concurrency,
-        perSec: level.sessions / (r.wallMs / 1000),
-        p50: p.p50,
-        p99: p.p99,
-        model: model / total,
-        tools: tools / total,
-        temporal: 1 - (model + tools) / total,
-      });
     }
   } finally {
     worker.shutdown();
     await running;
     await env.close();
   }
-  console.log('conc  sessions/s  p50 ms  p99 ms  model  tools(+ledger)  temporal/other');
-  const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+  const rows = LEVELS.map((level) => {
+    const list = samples.get(level.concurrency) ?? [];
+    const stats = Object.fromEntries(KEYS.map((k) => [k, stat(list.map((x) => x[k]))])) as Record<
+      (typeof KEYS)[number],
+      ReturnType<typeof stat>
+    >;
+    return { concurrency: level.concurrency, sessions: level.sessions, ...stats };
+  });
+  console.log(
+    `conc  sessions/s median (min–max)  p50 ms  p99 ms  model  tools  ledger  temporal/other  (medians of ${REPS})`,
+  );
+  const pct = (x: { median: number }) => `${(x.median * 100).toFixed(0)}%`;
   for (const r of rows) {
     console.log(
-      `${String(r.concurrency).padStart(4)}  ${r.perSec.toFixed(2).padStart(10)}  ${r.p50.toFixed(0).padStart(6)}  ${r.p99.toFixed(0).padStart(6)}  ${pct(r.model).padStart(5)}  ${pct(r.tools).padStart(14)}  ${pct(r.temporal).padStart(14)}`,
+      [
+        String(r.concurrency).padStart(4),
+        `${r.perSec.median.toFixed(2)} (${r.perSec.min.toFixed(2)}–${r.perSec.max.toFixed(2)})`.padEnd(27),
+        r.p50.median.toFixed(0).padStart(6),
+        r.p99.median.toFixed(0).padStart(6),
+        pct(r.model).padStart(5),
+        pct(r.tools).padStart(5),
+        pct(r.ledger).padStart(6),
+        pct(r.temporal).padStart(14),
+      ].join('  '),
     );
   }
-  writeResult('agent', { rows, sessionsPerSecAt16: median([rows[1]?.perSec ?? 0]) });
+  writeResult('agent', {
+    reps: REPS,
+    rows,
+    sessionsPerSecAt1: rows[0]?.perSec.median,
+    sessionsPerSecAt16: rows[1]?.perSec.median,
+  });
 }

@@ -2,7 +2,8 @@
  * Worker memory with sessions waiting for approval: RSS of a real `src/worker.ts` process with 0, 100
  * and 1,000 agent sessions parked on the approval update, with the default workflow cache and with
  * the cache off (WORKER_MAX_CACHED_WORKFLOWS=0: evicted sessions cost nothing until they wake).
- * Writes bench/results/memory.json.
+ * Each figure is the median of BENCH_MEMORY_SAMPLES (default 5) RSS readings a second apart, with min
+ * and max. Writes bench/results/memory.json.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -10,9 +11,10 @@ import { join } from 'node:path';
 import { spawnWorkerProcess } from '../src/dev/worker-process.js';
 import { writeSandboxAddresses } from '../src/sandbox/index.js';
 import { agentStatusQuery, agentWorkflow } from '../src/workflows/index.js';
-import { benchEnv, drive, writeResult } from './lib/env.js';
+import { benchEnv, drive, median, writeResult } from './lib/env.js';
 
 const COUNTS = [0, 100, Number(process.env.BENCH_MEMORY_MAX ?? 1000)];
+const SAMPLES = Number(process.env.BENCH_MEMORY_SAMPLES ?? 5);
 
 function rssMiB(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
@@ -26,7 +28,7 @@ export async function run(): Promise<void> {
   await env.pool.query(
     "INSERT INTO customers (customer_id, name, email) VALUES ('cust_mem', 'M', 'm@example.com')",
   );
-  const rows: { cache: string; sessions: number; rssMiB: number }[] = [];
+  const rows: { cache: string; sessions: number; rssMiB: number; minMiB: number; maxMiB: number }[] = [];
   try {
     for (const [cache, size] of [
       ['default', undefined],
@@ -69,7 +71,18 @@ export async function run(): Promise<void> {
           have = target;
           await new Promise((r) => setTimeout(r, 2000));
           global.gc?.();
-          rows.push({ cache, sessions: target, rssMiB: rssMiB(worker.child.pid!) });
+          const readings: number[] = [];
+          for (let i = 0; i < SAMPLES; i++) {
+            if (i > 0) await new Promise((r) => setTimeout(r, 1000));
+            readings.push(rssMiB(worker.child.pid!));
+          }
+          rows.push({
+            cache,
+            sessions: target,
+            rssMiB: median(readings),
+            minMiB: Math.min(...readings),
+            maxMiB: Math.max(...readings),
+          });
         }
       } finally {
         await drive(started.length, 32, (i) =>
@@ -81,13 +94,19 @@ export async function run(): Promise<void> {
   } finally {
     await env.close();
   }
-  console.log('cache    sessions  worker RSS MiB  per session KiB');
+  console.log('cache    sessions  worker RSS MiB median (min–max)  per session KiB');
   for (const r of rows) {
     const base = rows.find((x) => x.cache === r.cache && x.sessions === 0)?.rssMiB ?? r.rssMiB;
     const per = r.sessions ? (((r.rssMiB - base) * 1024) / r.sessions).toFixed(0) : '-';
     console.log(
-      `${r.cache.padEnd(8)} ${String(r.sessions).padStart(8)}  ${String(r.rssMiB).padStart(14)}  ${per.padStart(15)}`,
+      `${r.cache.padEnd(8)} ${String(r.sessions).padStart(8)}  ${`${r.rssMiB} (${r.minMiB}–${r.maxMiB})`.padStart(31)}  ${per.padStart(15)}`,
     );
   }
-  writeResult('memory', { rows });
+  writeResult('memory', {
+    samples: SAMPLES,
+    rows: rows.map((r) => {
+      const base = rows.find((x) => x.cache === r.cache && x.sessions === 0)?.rssMiB ?? r.rssMiB;
+      return { ...r, perSessionKiB: r.sessions ? Math.round(((r.rssMiB - base) * 1024) / r.sessions) : null };
+    }),
+  });
 }

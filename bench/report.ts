@@ -22,6 +22,64 @@ interface E2eLevel {
   p99Ms: { median: number };
 }
 
+interface Stat {
+  median: number;
+  min: number;
+  max: number;
+}
+interface LedgerResult {
+  iterations: number;
+  concurrency: number;
+  database?: { source?: string };
+  latencyMs: Record<string, { p50: number; p99: number; mean: number }>;
+  firstExecRatioVsInsert: number;
+  firstExecClaimFirstRatioVsInsert: number;
+  replayRatioVsSelect: number;
+  guardedOpsPerSec: number;
+  rawInsertOpsPerSec: number;
+  targets: { firstExecRatioVsInsert: number; replayRatioVsSelect: number };
+}
+interface AgentResult {
+  reps: number;
+  rows: (Record<'perSec' | 'p50' | 'p99' | 'model' | 'tools' | 'ledger' | 'temporal', Stat> & {
+    concurrency: number;
+  })[];
+}
+interface ReplayResult {
+  replay200TurnsMs: number;
+  longestSingleHistoryTurns: number;
+  inlineLongestSingleHistoryTurns: number;
+  rows: {
+    transcript: string;
+    turns: number;
+    events: number;
+    historyBytes: number;
+    medianMs: number;
+    minMs: number;
+    maxMs: number;
+  }[];
+}
+interface MemoryResult {
+  samples?: number;
+  rows: {
+    cache: string;
+    sessions: number;
+    rssMiB: number;
+    minMiB?: number;
+    maxMiB?: number;
+    perSessionKiB?: number | null;
+  }[];
+}
+interface ScaleResult {
+  twoOverOne: number;
+  rows: { workers: number; tasksPerSecMedian: number; min: number; max: number; p50Ms: number }[];
+}
+
+const fix = (n: number, digits: number) => n.toFixed(digits);
+const range = (s: Stat, digits: number) =>
+  `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
+const pct = (s: Stat) => `${(s.median * 100).toFixed(0)}%`;
+
 function chart(levels: E2eLevel[]): string {
   const w = 520;
   const h = 300;
@@ -99,19 +157,93 @@ export async function run(): Promise<void> {
     mkdirSync(DOCS, { recursive: true });
     writeFileSync(join(DOCS, 'benchmarks-throughput.svg'), chart(levels));
   }
-  const ledger = load('ledger');
-  if (ledger) out.push('## Ledger', '', '```json', JSON.stringify(ledger, null, 2), '```', '');
-  for (const name of ['agent', 'replay', 'memory', 'scale']) {
-    const r = load(name);
-    if (r)
-      out.push(
-        `## ${name[0]!.toUpperCase()}${name.slice(1)}`,
-        '',
-        '```json',
-        JSON.stringify({ ...r, machine: undefined }, null, 2),
-        '```',
-        '',
-      );
+  const ledger = load('ledger') as LedgerResult | undefined;
+  if (ledger) {
+    const l = ledger.latencyMs;
+    out.push(
+      '## Ledger: guarded calls vs raw SQL',
+      '',
+      `${ledger.iterations} operations per kind at concurrency ${ledger.concurrency}, ${ledger.database?.source ?? 'PostgreSQL'}.`,
+      '',
+      '| operation | p50 ms | p99 ms | mean ms |',
+      '| --- | --- | --- | --- |',
+      ...Object.entries(l).map(
+        ([k, v]) => `| ${k} | ${fix(v.p50, 3)} | ${fix(v.p99, 3)} | ${fix(v.mean, 3)} |`,
+      ),
+      '',
+      `First execution ${ledger.firstExecRatioVsInsert}× a raw INSERT (target ≤ ${ledger.targets.firstExecRatioVsInsert}; ` +
+        `${ledger.firstExecClaimFirstRatioVsInsert}× with claimFirst); replay ${ledger.replayRatioVsSelect}× a raw SELECT ` +
+        `(target ≤ ${ledger.targets.replayRatioVsSelect}); ${ledger.guardedOpsPerSec} guarded vs ${ledger.rawInsertOpsPerSec} raw ops/s.`,
+      '',
+    );
+  }
+  const agent = load('agent') as AgentResult | undefined;
+  if (agent) {
+    out.push(
+      '## Agent sessions',
+      '',
+      `Scripted sessions (5 model turns, 5 tool calls); medians of ${agent.reps} repetitions (min–max). Shares of a session's time.`,
+      '',
+      '| concurrency | sessions/s | p50 ms | p99 ms | model | tools | ledger | Temporal/other |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+      ...agent.rows.map(
+        (r) =>
+          `| ${r.concurrency} | ${range(r.perSec, 2)} | ${range(r.p50, 0)} | ${range(r.p99, 0)} | ${pct(r.model)} | ${pct(r.tools)} | ${pct(r.ledger)} | ${pct(r.temporal)} |`,
+      ),
+      '',
+    );
+  }
+  const replay = load('replay') as ReplayResult | undefined;
+  if (replay) {
+    out.push(
+      '## Replay',
+      '',
+      'Agent session histories (each turn a model call and a lookup) replayed with `Worker.runReplayHistory`; ' +
+        'the transcript by reference (default) against inline (the whole transcript in every model call).',
+      '',
+      '| transcript | turns | events | history KiB | replay ms median (min–max) | ms per turn |',
+      '| --- | --- | --- | --- | --- | --- |',
+      ...replay.rows.map(
+        (r) =>
+          `| ${r.transcript} | ${r.turns} | ${r.events} | ${(r.historyBytes / 1024).toFixed(0)} | ${r.medianMs.toFixed(0)} (${r.minMs.toFixed(0)}–${r.maxMs.toFixed(0)}) | ${(r.medianMs / r.turns).toFixed(2)} |`,
+      ),
+      '',
+      `Longest single history: ${replay.longestSingleHistoryTurns} turns by reference, ${replay.inlineLongestSingleHistoryTurns} inline ` +
+        `(Temporal suggests continue-as-new). 200 turns: ${replay.replay200TurnsMs} ms (target < 1000 ms).`,
+      '',
+    );
+  }
+  const memory = load('memory') as MemoryResult | undefined;
+  if (memory) {
+    out.push(
+      '## Worker memory with sessions waiting for approval',
+      '',
+      `RSS of a worker process; median of ${memory.samples ?? 1} readings (min–max).`,
+      '',
+      '| workflow cache | sessions | RSS MiB | per session KiB |',
+      '| --- | --- | --- | --- |',
+      ...memory.rows.map(
+        (r) =>
+          `| ${r.cache} | ${r.sessions} | ${r.rssMiB}${r.minMiB !== undefined ? ` (${r.minMiB}–${r.maxMiB})` : ''} | ${r.perSessionKiB ?? '–'} |`,
+      ),
+      '',
+    );
+  }
+  const scale = load('scale') as ScaleResult | undefined;
+  if (scale) {
+    out.push(
+      '## Scale: worker processes on one task queue',
+      '',
+      '| workers | tasks/s median (min–max) | p50 ms |',
+      '| --- | --- | --- |',
+      ...scale.rows.map(
+        (r) =>
+          `| ${r.workers} | ${fix(r.tasksPerSecMedian, 1)} (${fix(r.min, 1)}–${fix(r.max, 1)}) | ${fix(r.p50Ms, 0)} |`,
+      ),
+      '',
+      `Two workers / one: ${scale.twoOverOne}×.`,
+      '',
+    );
   }
   mkdirSync(DOCS, { recursive: true });
   writeFileSync(join(DOCS, 'benchmarks.md'), `${out.join('\n')}\n`);

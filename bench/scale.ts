@@ -81,6 +81,8 @@ export async function run(): Promise<void> {
       min: Math.min(...r.tasksPerSec),
       max: Math.max(...r.tasksPerSec),
       p50Ms: median(r.p50),
+      p50MinMs: Math.min(...r.p50),
+      p50MaxMs: Math.max(...r.p50),
     })),
   });
 }

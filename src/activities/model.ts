@@ -3,7 +3,13 @@ import { Context } from '@temporalio/activity';
 import { OnceflowError } from '../errors.js';
 import { toApplicationFailure } from '../idempotency/failure.js';
 import { countTokens } from '../metrics.js';
-import type { AssistantBlock, Message, ModelRequest, ModelResponse } from '../tools/messages.js';
+import type {
+  AssistantBlock,
+  ConversationContext,
+  Message,
+  ModelRequest,
+  ModelResponse,
+} from '../tools/messages.js';
 import type { TranscriptStore } from '../transcript/store.js';
 
 /** The model API refused the request (400, 401, 403, 404, 413, 422): retrying cannot help. */
@@ -70,15 +76,19 @@ export function createModelActivities(
   defaults: { model: string; maxTokens: number },
   transcripts?: TranscriptStore,
 ) {
-  const conversation = async (request: ModelRequest): Promise<Message[]> => {
+  const conversation = async (
+    request: ModelRequest,
+  ): Promise<{ context: ConversationContext; messages: Message[] }> => {
     if (request.transcript) {
       if (!transcripts) {
         throw new ModelRequestRejectedError('this worker has no transcript store; send the messages inline');
       }
       return transcripts.extend(request.transcript);
     }
-    if (!request.messages) throw new ModelRequestRejectedError('callModel needs messages or a transcript');
-    return request.messages;
+    if (!request.messages || request.system === undefined || !request.tools) {
+      throw new ModelRequestRejectedError('callModel needs system, tools and messages, or a transcript');
+    }
+    return { context: { system: request.system, tools: request.tools }, messages: request.messages };
   };
   return {
     /**
@@ -88,14 +98,14 @@ export function createModelActivities(
     async callModel(request: ModelRequest): Promise<ModelResponse> {
       const ctx = Context.current();
       try {
-        const messages = await conversation(request);
+        const { context, messages } = await conversation(request);
         const message = await anthropic.messages.create(
           {
             model: request.model ?? defaults.model,
             max_tokens: request.maxTokens ?? defaults.maxTokens,
-            system: request.system,
+            system: context.system,
             messages,
-            tools: request.tools as Anthropic.Tool[],
+            tools: context.tools as Anthropic.Tool[],
           },
           {
             signal: ctx.cancellationSignal,

@@ -39,23 +39,34 @@ export interface TokenUsage {
   outputTokens: number;
 }
 
+/** What a conversation is held to besides its messages: the system prompt and the offered tools. */
+export interface ConversationContext {
+  system: string;
+  tools: ToolSchema[];
+}
+
 /**
  * The conversation by reference: the messages added since the workflow's last turn (from index
- * `base`), and the chain digest (`src/transcript/digest.ts`) of the whole transcript they complete.
+ * `base`), the context when it is sent (first turn, or a resend from `base` 0), and the chain digest
+ * (`src/transcript/digest.ts`) of the context followed by the whole transcript.
  */
 export interface TranscriptRef {
   conversationId: string;
   base: number;
   append: Message[];
+  context?: ConversationContext;
   digest: string;
 }
 
-/** Input of the `callModel` activity: the conversation inline (`messages`) or by reference (`transcript`). */
+/**
+ * Input of the `callModel` activity: the conversation inline (`system`, `tools`, `messages`) or by
+ * reference (`transcript`).
+ */
 export interface ModelRequest {
-  system: string;
+  system?: string;
+  tools?: ToolSchema[];
   messages?: Message[];
   transcript?: TranscriptRef;
-  tools: ToolSchema[];
   /** Scripted sandbox scenario (sent as the `x-onceflow-scenario` header); ignored by the real API. */
   scenario?: string;
   /** Overrides `ANTHROPIC_MODEL`. */

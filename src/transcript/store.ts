@@ -2,13 +2,15 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import { defaultPayloadConverter } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import type pg from 'pg';
-import type { Message, TranscriptRef } from '../tools/messages.js';
+import type { ConversationContext, Message, TranscriptRef } from '../tools/messages.js';
 import { chainOf } from './digest.js';
 import { TranscriptGapError } from './errors.js';
 
 // @temporalio/proto is CommonJS: under Node's ESM loader only its default export is reliable.
 const { temporal } = proto;
 const DAY_MS = 24 * 3600 * 1000;
+/** The row holding the conversation's context (system prompt and tools), before message 0. */
+const CONTEXT_SEQ = -1;
 
 export type { TranscriptRef };
 
@@ -38,23 +40,28 @@ export class TranscriptStore {
   }
 
   /**
-   * Writes `ref.append` at `ref.base…`, reads the transcript up to its end and checks it against
-   * `ref.digest`. Throws {@link TranscriptGapError} when rows are missing or differ, e.g. after a prune
-   * or when a reset run diverged from what an older run stored.
+   * Writes `ref.context` (at seq -1) and `ref.append` (at `ref.base…`), reads the conversation up to its
+   * end and checks it against `ref.digest`. Throws {@link TranscriptGapError} when rows are missing or
+   * differ, e.g. after a prune or when a reset run diverged from what an older run stored.
    */
-  async extend(ref: TranscriptRef): Promise<Message[]> {
+  async extend(ref: TranscriptRef): Promise<{ context: ConversationContext; messages: Message[] }> {
     const end = ref.base + ref.append.length;
-    if (ref.append.length > 0) await this.write(ref.conversationId, ref.base, ref.append);
-    const messages = await this.read(ref.conversationId, end);
+    const writes: [number, unknown][] = ref.append.map((m, i) => [ref.base + i, m]);
+    if (ref.context) writes.unshift([CONTEXT_SEQ, ref.context]);
+    if (writes.length > 0) await this.write(ref.conversationId, writes);
+    const [context, ...messages] = await this.read(ref.conversationId, end);
+    if (context === undefined) {
+      throw new TranscriptGapError(`transcript ${ref.conversationId} has no stored context`);
+    }
     if (messages.length !== end) {
       throw new TranscriptGapError(
         `transcript ${ref.conversationId} has ${messages.length} of ${end} messages stored`,
       );
     }
-    if (chainOf(messages) !== ref.digest) {
+    if (chainOf([context, ...messages]) !== ref.digest) {
       throw new TranscriptGapError(`transcript ${ref.conversationId} differs from the workflow's`);
     }
-    return messages;
+    return { context: context as ConversationContext, messages: messages as Message[] };
   }
 
   /** Deletes messages not written for the retention (default 30 days). Returns how many. */
@@ -73,11 +80,11 @@ export class TranscriptStore {
     }
   }
 
-  private async write(conversationId: string, base: number, messages: Message[]): Promise<void> {
-    const bodies = await Promise.all(messages.map((m) => this.encode(m)));
+  private async write(conversationId: string, entries: [number, unknown][]): Promise<void> {
+    const bodies = await Promise.all(entries.map(([, value]) => this.encode(value)));
     const values: unknown[] = [conversationId];
     const rows = bodies.map((b, i) => {
-      values.push(base + i, b.encoding, b.body);
+      values.push(entries[i]![0], b.encoding, b.body);
       const p = values.length;
       return `($1, $${p - 2}, $${p - 1}, $${p}, now())`;
     });
@@ -90,28 +97,29 @@ export class TranscriptStore {
     );
   }
 
-  private async read(conversationId: string, end: number): Promise<Message[]> {
+  /** The context (seq -1) and the messages before `end`, stopping at the first missing row. */
+  private async read(conversationId: string, end: number): Promise<unknown[]> {
     const { rows } = await this.pool.query<{ seq: number; encoding: 'json' | 'codec'; body: Buffer }>(
       `SELECT seq, encoding, body FROM transcript_messages
         WHERE conversation_id = $1 AND seq < $2 ORDER BY seq`,
       [conversationId, end],
     );
-    const messages: Message[] = [];
+    const entries: unknown[] = [];
     for (const [i, row] of rows.entries()) {
-      if (row.seq !== i) break;
+      if (row.seq !== i + CONTEXT_SEQ) break;
       try {
-        messages.push(await this.decode(row.encoding, row.body));
+        entries.push(await this.decode(row.encoding, row.body));
       } catch (err) {
         // A rotated-out codec key or a damaged row: the workflow's resend rewrites it.
-        throw new TranscriptGapError(`transcript ${conversationId} message ${i} cannot be read`, {
+        throw new TranscriptGapError(`transcript ${conversationId} row ${row.seq} cannot be read`, {
           cause: err,
         });
       }
     }
-    return messages;
+    return entries;
   }
 
-  private async encode(message: Message): Promise<{ encoding: 'json' | 'codec'; body: Buffer }> {
+  private async encode(message: unknown): Promise<{ encoding: 'json' | 'codec'; body: Buffer }> {
     if (!this.codec) return { encoding: 'json', body: Buffer.from(JSON.stringify(message)) };
     const [payload] = await this.codec.encode([defaultPayloadConverter.toPayload(message)]);
     return {
@@ -120,11 +128,11 @@ export class TranscriptStore {
     };
   }
 
-  private async decode(encoding: 'json' | 'codec', body: Buffer): Promise<Message> {
-    if (encoding === 'json') return JSON.parse(body.toString('utf8')) as Message;
+  private async decode(encoding: 'json' | 'codec', body: Buffer): Promise<unknown> {
+    if (encoding === 'json') return JSON.parse(body.toString('utf8')) as unknown;
     if (!this.codec) throw new Error('the message is encrypted and this worker has no codec key');
     const payload = temporal.api.common.v1.Payload.decode(body) as Payload;
     const [plain] = await this.codec.decode([payload]);
-    return defaultPayloadConverter.fromPayload<Message>(plain as Payload);
+    return defaultPayloadConverter.fromPayload<unknown>(plain as Payload);
   }
 }

@@ -6,6 +6,7 @@ import {
   ContinueAsNew,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -16,6 +17,7 @@ import type { Activities } from '../activities/index.js';
 import { toolSchemas } from '../tools/catalogue.js';
 import type {
   AssistantBlock,
+  ConversationContext,
   Message,
   ModelRequest,
   ModelResponse,
@@ -61,6 +63,8 @@ function summarizeUsage(usage: TurnUsage[]): UsageSummary {
   };
 }
 
+const UPSERT_ON_CHANGE = 'duplicates-prevented-upsert-on-change';
+
 function isTranscriptGap(err: unknown): boolean {
   return (
     err instanceof ActivityFailure &&
@@ -87,8 +91,9 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
   const continueAfter = input.continueAsNewAfterTurns ?? 40;
   const messages: Message[] = carried?.messages ?? [{ role: 'user', content: input.prompt }];
   const usage: TurnUsage[] = (carried?.usage ?? []).map((u) => ({ ...u, ranInThisRun: false }));
-  let chain = chainOf(messages);
   let stored = carried?.transcriptStored ?? 0;
+  // Digest of the context and the whole transcript, extended as messages are added.
+  let chain = '';
   const push = (message: Message) => {
     messages.push(message);
     chain = linkMessage(chain, message);
@@ -147,6 +152,7 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
   upsertSearchAttributes([
     { key: TASK_KIND, value: 'agent' },
     { key: TASK_STATUS, value: 'running' },
+    { key: DUPLICATES_PREVENTED, value: tools.duplicatesPrevented },
     ...(input.customerId ? [{ key: CUSTOMER, value: input.customerId }] : []),
   ]);
 
@@ -155,23 +161,24 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
   const system =
     input.system ??
     (input.customerId ? `${DEFAULT_SYSTEM} The customer is ${input.customerId}.` : DEFAULT_SYSTEM);
+  const context: ConversationContext = { system, tools: schemas };
+  const scenario = input.scenario ? { scenario: input.scenario } : {};
+  chain = chainOf([context, ...messages]);
 
   const { namespace, workflowId } = workflowInfo();
-  const request = (base: number): ModelRequest => ({
-    system,
-    tools: schemas,
-    ...(input.scenario ? { scenario: input.scenario } : {}),
-    ...(input.transcript === 'inline'
-      ? { messages }
+  const request = (base: number): ModelRequest =>
+    input.transcript === 'inline'
+      ? { system, tools: schemas, messages, ...scenario }
       : {
           transcript: {
             conversationId: `${namespace}/${workflowId}`,
             base,
             append: messages.slice(base),
+            ...(base === 0 ? { context } : {}),
             digest: chain,
           },
-        }),
-  });
+          ...scenario,
+        };
   const askModel = async (): Promise<ModelResponse> => {
     try {
       return await model.callModel.executeWithOptions({ summary: `model turn ${turn}` }, [request(stored)]);
@@ -250,8 +257,12 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
         return result('completed', lastText);
       }
       setCurrentDetails(`turn ${turn}: ${calls.map((c) => c.name).join(', ')}`);
+      const before = tools.duplicatesPrevented;
       const results = await tools.run(turn, calls);
-      upsertSearchAttributes([{ key: DUPLICATES_PREVENTED, value: tools.duplicatesPrevented }]);
+      // Only on change: an unchanged upsert still costs a command and a history event every turn.
+      // Histories from before the patch upserted every turn and must replay so.
+      if (tools.duplicatesPrevented !== before || !patched(UPSERT_ON_CHANGE))
+        upsertSearchAttributes([{ key: DUPLICATES_PREVENTED, value: tools.duplicatesPrevented }]);
       push({ role: 'user', content: results });
       if (tools.aborted !== undefined) {
         const final = await undoAll(`abort_task: ${tools.aborted}`);

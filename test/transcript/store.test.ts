@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AesGcmCodec } from '../../src/codec/aes-gcm.js';
-import type { Message } from '../../src/tools/messages.js';
+import type { ConversationContext, Message } from '../../src/tools/messages.js';
 import { chainOf, EMPTY_CHAIN, linkMessage } from '../../src/transcript/digest.js';
 import { TranscriptGapError } from '../../src/transcript/errors.js';
 import { TranscriptStore } from '../../src/transcript/store.js';
@@ -17,6 +17,13 @@ const conversation = (): Message[] => [
   { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: '{"name":"Ada"}' }] },
   { role: 'assistant', content: [{ type: 'text', text: 'Refunded.' }] },
 ];
+
+const context: ConversationContext = {
+  system: 'You are an order-operations agent.',
+  tools: [{ name: 'lookup_customer', description: 'Look up a customer', input_schema: { type: 'object' } }],
+};
+/** The digest the workflow sends: the context, then the messages. */
+const digest = (messages: unknown[]) => chainOf([context, ...messages]);
 
 describe('transcript digest chain', () => {
   it('extends one message at a time to the digest of the whole transcript', () => {
@@ -47,7 +54,7 @@ describe('TranscriptStore', () => {
 
   const id = () => `ns/agent-${randomUUID()}`;
 
-  it('rebuilds the whole transcript from the messages each turn appends', async () => {
+  it('rebuilds the context and the whole transcript from what each turn appends', async () => {
     const store = new TranscriptStore(pool);
     const messages = conversation();
     const conversationId = id();
@@ -55,37 +62,57 @@ describe('TranscriptStore', () => {
       conversationId,
       base: 0,
       append: messages.slice(0, 1),
-      digest: chainOf(messages.slice(0, 1)),
+      context,
+      digest: digest(messages.slice(0, 1)),
     });
-    expect(first).toEqual(messages.slice(0, 1));
+    expect(first).toEqual({ context, messages: messages.slice(0, 1) });
     const all = await store.extend({
       conversationId,
       base: 1,
       append: messages.slice(1),
-      digest: chainOf(messages),
+      digest: digest(messages),
     });
-    expect(all).toEqual(messages);
-    const { rows } = await pool.query<{ n: string }>(
-      'SELECT count(*) AS n FROM transcript_messages WHERE conversation_id = $1',
+    expect(all).toEqual({ context, messages });
+    const { rows } = await pool.query<{ seq: number }>(
+      'SELECT seq FROM transcript_messages WHERE conversation_id = $1 ORDER BY seq',
       [conversationId],
     );
-    expect(Number(rows[0]!.n)).toBe(4);
+    expect(rows.map((r) => r.seq)).toEqual([-1, 0, 1, 2, 3]);
   });
 
-  it('reports a gap when the messages before base were never stored', async () => {
+  it('reports a gap when the context or the messages before base were never stored', async () => {
     const store = new TranscriptStore(pool);
     const messages = conversation();
     const attempt = store.extend({
       conversationId: id(),
       base: 2,
       append: messages.slice(2),
-      digest: chainOf(messages),
+      digest: digest(messages),
     });
     await expect(attempt).rejects.toBeInstanceOf(TranscriptGapError);
     await expect(attempt).rejects.toMatchObject({ code: 'TRANSCRIPT_GAP', retryable: false });
+    const conversationId = id();
+    await store.extend({
+      conversationId,
+      base: 0,
+      append: messages.slice(0, 1),
+      context,
+      digest: digest(messages.slice(0, 1)),
+    });
+    await pool.query('DELETE FROM transcript_messages WHERE conversation_id = $1 AND seq = 0', [
+      conversationId,
+    ]);
+    await expect(
+      store.extend({
+        conversationId,
+        base: 1,
+        append: messages.slice(1, 2),
+        digest: digest(messages.slice(0, 2)),
+      }),
+    ).rejects.toThrow(/has 0 of 2 messages stored/);
   });
 
-  it('reports a gap when a stored message differs from the workflow’s, and a full resend repairs it', async () => {
+  it('reports a gap when a stored message or the context differs from the workflow’s; a full resend repairs it', async () => {
     const store = new TranscriptStore(pool);
     const messages = conversation();
     const conversationId = id();
@@ -93,42 +120,43 @@ describe('TranscriptStore', () => {
       conversationId,
       base: 0,
       append: messages.slice(0, 3),
-      digest: chainOf(messages.slice(0, 3)),
+      context,
+      digest: digest(messages.slice(0, 3)),
     });
     // A run reset to an earlier point (or a stale attempt) wrote another message at index 1.
-    await store.extend({
-      conversationId,
-      base: 1,
-      append: [{ role: 'assistant', content: [{ type: 'text', text: 'Something else.' }] }],
-      digest: chainOf([
-        messages[0],
-        { role: 'assistant', content: [{ type: 'text', text: 'Something else.' }] },
-      ]),
-    });
-    const next = { conversationId, base: 3, append: messages.slice(3), digest: chainOf(messages) };
+    const other: Message = { role: 'assistant', content: [{ type: 'text', text: 'Something else.' }] };
+    await store.extend({ conversationId, base: 1, append: [other], digest: digest([messages[0], other]) });
+    const next = { conversationId, base: 3, append: messages.slice(3), digest: digest(messages) };
     await expect(store.extend(next)).rejects.toThrow(/differs from the workflow/);
-    expect(await store.extend({ ...next, base: 0, append: messages })).toEqual(messages);
-    expect(await store.extend({ ...next, append: [], base: 4 })).toEqual(messages);
+    expect(await store.extend({ ...next, base: 0, append: messages, context })).toEqual({
+      context,
+      messages,
+    });
+    expect(await store.extend({ ...next, append: [], base: 4 })).toEqual({ context, messages });
+    // Another system prompt is another conversation: the digest does not match.
+    await expect(
+      store.extend({ ...next, base: 0, append: messages, context: { ...context, system: 'Be brief.' } }),
+    ).rejects.toThrow(/differs from the workflow/);
   });
 
-  it('stores messages encrypted with the worker codec, unreadable without its key', async () => {
+  it('stores the conversation encrypted with the worker codec, unreadable without its key', async () => {
     const codec = new AesGcmCodec(new Map([['k1', randomBytes(32)]]), 'k1');
     const store = new TranscriptStore(pool).withCodec(codec);
     const messages = conversation();
     const conversationId = id();
     expect(
-      await store.extend({ conversationId, base: 0, append: messages, digest: chainOf(messages) }),
-    ).toEqual(messages);
+      await store.extend({ conversationId, base: 0, append: messages, context, digest: digest(messages) }),
+    ).toEqual({ context, messages });
     const { rows } = await pool.query<{ encoding: string; body: Buffer }>(
       'SELECT encoding, body FROM transcript_messages WHERE conversation_id = $1 ORDER BY seq',
       [conversationId],
     );
-    expect(rows.map((r) => r.encoding)).toEqual(['codec', 'codec', 'codec', 'codec']);
-    expect(rows.some((r) => r.body.toString('latin1').includes('refund'))).toBe(false);
+    expect(rows.map((r) => r.encoding)).toEqual(['codec', 'codec', 'codec', 'codec', 'codec']);
+    expect(rows.some((r) => /refund|order-operations/.test(r.body.toString('latin1')))).toBe(false);
     const keyless = new TranscriptStore(pool);
     await expect(
-      keyless.extend({ conversationId, base: 4, append: [], digest: chainOf(messages) }),
-    ).rejects.toThrow(/message 0 cannot be read/);
+      keyless.extend({ conversationId, base: 4, append: [], digest: digest(messages) }),
+    ).rejects.toThrow(/row -1 cannot be read/);
   });
 
   it('prunes messages not written within the retention', async () => {
@@ -136,17 +164,17 @@ describe('TranscriptStore', () => {
     const [old, fresh] = [id(), id()];
     const store = new TranscriptStore(pool, { retentionMs: 24 * 3600 * 1000 });
     for (const conversationId of [old, fresh])
-      await store.extend({ conversationId, base: 0, append: messages, digest: chainOf(messages) });
+      await store.extend({ conversationId, base: 0, append: messages, context, digest: digest(messages) });
     await pool.query(
       "UPDATE transcript_messages SET updated_at = now() - interval '2 days' WHERE conversation_id = $1",
       [old],
     );
-    expect(await store.prune()).toBeGreaterThanOrEqual(4);
+    expect(await store.prune()).toBeGreaterThanOrEqual(5);
     const { rows } = await pool.query<{ conversation_id: string; n: string }>(
       `SELECT conversation_id, count(*) AS n FROM transcript_messages
         WHERE conversation_id = ANY($1) GROUP BY conversation_id`,
       [[old, fresh]],
     );
-    expect(rows.map((r) => [r.conversation_id, Number(r.n)])).toEqual([[fresh, 4]]);
+    expect(rows.map((r) => [r.conversation_id, Number(r.n)])).toEqual([[fresh, 5]]);
   });
 });

@@ -91,6 +91,18 @@ describe('agentWorkflow: the conversation by reference', () => {
       [5, 2],
       [7, 2],
     ]);
+    // The system prompt and tool schemas travel once, with the first turn.
+    expect(calls.map((c) => c.request.transcript?.context !== undefined)).toEqual([
+      true,
+      false,
+      false,
+      false,
+      false,
+    ]);
+    expect(calls[0]!.request.transcript!.context!.tools.map((t) => t.name)).toContain('charge_payment');
+    expect(calls.slice(1).every((c) => c.request.system === undefined && c.request.tools === undefined)).toBe(
+      true,
+    );
     expect(new Set(calls.map((c) => c.request.transcript?.conversationId))).toEqual(
       new Set([`${env.namespace}/${workflowId}`]),
     );
@@ -121,6 +133,7 @@ describe('agentWorkflow: the conversation by reference', () => {
     expect(gap).toBeGreaterThan(0);
     expect(calls[gap]!.request.transcript!.base).toBeGreaterThan(0);
     expect(calls[gap + 1]!.request.transcript).toMatchObject({ base: 0 });
+    expect(calls[gap + 1]!.request.transcript!.context?.system).toContain('order-operations agent');
     expect(calls[gap + 1]!.request.transcript!.append).toHaveLength(calls[gap]!.request.transcript!.base + 2);
     expect(calls.filter((c) => c.failedWith)).toHaveLength(1);
     expect(await handle.query(transcriptQuery)).toHaveLength(2 * result.turns);
