@@ -43,9 +43,9 @@ import {
 } from './agent-state.js';
 import { ToolRunner } from './agent-tools.js';
 import { compensationCall, effectCall, modelCall, readCall } from './options.js';
-import { describeError, Saga } from './saga.js';
+import { describeError, Saga, sagaStateUpserter } from './saga.js';
 import { sagaStateQuery } from './order.js';
-import { CUSTOMER, DUPLICATES_PREVENTED, SAGA_STATE, TASK_KIND, TASK_STATUS } from './search-attributes.js';
+import { CUSTOMER, DUPLICATES_PREVENTED, TASK_KIND, TASK_STATUS } from './search-attributes.js';
 
 const DEFAULT_SYSTEM =
   'You are an order-operations agent. Use the tools to act for the customer. Every side-effecting tool needs ' +
@@ -104,7 +104,7 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
   let pending: PendingApproval | null = null;
   let decision: ApprovalDecision | undefined;
 
-  const saga = new Saga((state) => upsertSearchAttributes([{ key: SAGA_STATE, value: state.status }]));
+  const saga = new Saga(sagaStateUpserter());
   const tools = new ToolRunner({
     saga,
     policy: { approvalLimit: input.approvalLimit ?? 10_000 },

@@ -21,8 +21,8 @@ import {
 } from '../tools/effects.js';
 import { intentFor, undoIntent } from './intents.js';
 import { compensationCall, effectCall } from './options.js';
-import { describeError, Saga, type SagaState } from './saga.js';
-import { CUSTOMER, SAGA_STATE, TASK_KIND, TASK_STATUS } from './search-attributes.js';
+import { describeError, Saga, sagaStateUpserter, type SagaState } from './saga.js';
+import { CUSTOMER, TASK_KIND, TASK_STATUS } from './search-attributes.js';
 
 /** The steps of an order, in order. */
 export const ORDER_STEPS = ['create_order', 'charge_payment', 'book_shipment', 'send_email'] as const;
@@ -87,9 +87,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
   const effects = proxyActivities<Activities>(effectOptions);
   const undo = proxyActivities<Activities>(compensation);
   const records: StepRecord[] = [];
-  const saga = new Saga((state) => {
-    upsertSearchAttributes([{ key: SAGA_STATE, value: state.status }]);
-  });
+  const saga = new Saga(sagaStateUpserter());
   setHandler(sagaStateQuery, () => saga.state());
   setHandler(stepsQuery, () => records);
   upsertSearchAttributes([

@@ -1,4 +1,11 @@
-import { CancellationScope, isCancellation, metricMeter } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  isCancellation,
+  metricMeter,
+  patched,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import { SAGA_STATE } from './search-attributes.js';
 
 export type StepStatus =
   'running' | 'succeeded' | 'failed' | 'compensating' | 'compensated' | 'compensation_failed';
@@ -202,4 +209,20 @@ export class Saga {
   private notify(): void {
     this.onChange(this.state());
   }
+}
+
+const SAGA_STATE_ON_CHANGE = 'saga-state-upsert-on-change';
+
+/**
+ * The `onChange` that mirrors the saga's status into the `OnceflowSagaState` search attribute, only when
+ * it changes: each upsert is a command, a history event and a visibility write, and a step notifies
+ * twice with the same status. Histories from before the patch upserted on every notification.
+ */
+export function sagaStateUpserter(): (state: SagaState) => void {
+  let last: string | undefined;
+  return (state) => {
+    if (state.status === last && patched(SAGA_STATE_ON_CHANGE)) return;
+    last = state.status;
+    upsertSearchAttributes([{ key: SAGA_STATE, value: state.status }]);
+  };
 }

@@ -7,8 +7,8 @@ const DIR = join(import.meta.dirname, '..', 'fixtures', 'histories');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
 
 describe('replay regression: recorded histories replay against the current workflow code', () => {
-  // inline-transcript-*: recorded before model turns sent the conversation by reference; workflows
-  // started by that release must still replay after an upgrade.
+  // release-0.1-*: recorded by the previous release (whole transcript in every model call, a search
+  // attribute upsert on every saga notification); workflows it started must still replay after an upgrade.
   it('has the representative histories (happy path, compensation, approval, continue-as-new, reset)', () => {
     expect(files).toEqual(
       expect.arrayContaining([
@@ -17,8 +17,9 @@ describe('replay regression: recorded histories replay against the current workf
         'agent-approval.json',
         'agent-continue-as-new-first-run.json',
         'agent-after-reset.json',
-        'inline-transcript-agent-approval.json',
-        'inline-transcript-agent-continue-as-new-last-run.json',
+        'release-0.1-agent-approval.json',
+        'release-0.1-agent-continue-as-new-last-run.json',
+        'release-0.1-order-happy-path.json',
       ]),
     );
   });
