@@ -75,6 +75,12 @@ interface ScaleResult {
   rows: { workers: number; tasksPerSecMedian: number; min: number; max: number; p50Ms: number }[];
 }
 
+/** A Markdown table: header row, separator, one row per entry. */
+const table = (header: string[], rows: (string | number)[][]): string[] => [
+  `| ${header.join(' | ')} |`,
+  `| ${header.map(() => '---').join(' | ')} |`,
+  ...rows.map((r) => `| ${r.join(' | ')} |`),
+];
 const fix = (n: number, digits: number) => n.toFixed(digits);
 const range = (s: Stat, digits: number) =>
   `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
@@ -139,14 +145,17 @@ export async function run(): Promise<void> {
     out.push(
       '## End to end: onceflow order saga vs a bare workflow',
       '',
-      '| system | concurrency | tasks/s (min–max) | p50 ms | p99 ms |',
-      '| --- | --- | --- | --- | --- |',
+      ...table(
+        ['system', 'concurrency', 'tasks/s (min–max)', 'p50 ms', 'p99 ms'],
+        levels.map((l) => [
+          l.system,
+          l.concurrency,
+          range(l.tasksPerSec, 1),
+          fix(l.p50Ms.median, 0),
+          fix(l.p99Ms.median, 0),
+        ]),
+      ),
     );
-    for (const l of levels) {
-      out.push(
-        `| ${l.system} | ${l.concurrency} | ${l.tasksPerSec.median.toFixed(1)} (${l.tasksPerSec.min.toFixed(1)}–${l.tasksPerSec.max.toFixed(1)}) | ${l.p50Ms.median.toFixed(0)} | ${l.p99Ms.median.toFixed(0)} |`,
-      );
-    }
     out.push(
       '',
       `throughputRatio (at 32) **${String(e2e.throughputRatio)}** (target ≥ 0.85); p50LatencyRatio (at 1) **${String(e2e.p50LatencyRatio)}** (target ≤ 1.15).`,
@@ -165,10 +174,9 @@ export async function run(): Promise<void> {
       '',
       `${ledger.iterations} operations per kind at concurrency ${ledger.concurrency}, ${ledger.database?.source ?? 'PostgreSQL'}.`,
       '',
-      '| operation | p50 ms | p99 ms | mean ms |',
-      '| --- | --- | --- | --- |',
-      ...Object.entries(l).map(
-        ([k, v]) => `| ${k} | ${fix(v.p50, 3)} | ${fix(v.p99, 3)} | ${fix(v.mean, 3)} |`,
+      ...table(
+        ['operation', 'p50 ms', 'p99 ms', 'mean ms'],
+        Object.entries(l).map(([k, v]) => [k, fix(v.p50, 3), fix(v.p99, 3), fix(v.mean, 3)]),
       ),
       '',
       `First execution ${ledger.firstExecRatioVsInsert}× a raw INSERT (target ≤ ${ledger.targets.firstExecRatioVsInsert}; ` +
@@ -184,11 +192,18 @@ export async function run(): Promise<void> {
       '',
       `Scripted sessions (5 model turns, 5 tool calls); medians of ${agent.reps} repetitions (min–max). Shares of a session's time.`,
       '',
-      '| concurrency | sessions/s | p50 ms | p99 ms | model | tools | ledger | Temporal/other |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- |',
-      ...agent.rows.map(
-        (r) =>
-          `| ${r.concurrency} | ${range(r.perSec, 2)} | ${range(r.p50, 0)} | ${range(r.p99, 0)} | ${pct(r.model)} | ${pct(r.tools)} | ${pct(r.ledger)} | ${pct(r.temporal)} |`,
+      ...table(
+        ['concurrency', 'sessions/s', 'p50 ms', 'p99 ms', 'model', 'tools', 'ledger', 'Temporal/other'],
+        agent.rows.map((r) => [
+          r.concurrency,
+          range(r.perSec, 2),
+          range(r.p50, 0),
+          range(r.p99, 0),
+          pct(r.model),
+          pct(r.tools),
+          pct(r.ledger),
+          pct(r.temporal),
+        ]),
       ),
       '',
     );
@@ -201,11 +216,16 @@ export async function run(): Promise<void> {
       'Agent session histories (each turn a model call and a lookup) replayed with `Worker.runReplayHistory`; ' +
         'the transcript by reference (default) against inline (the whole transcript in every model call).',
       '',
-      '| transcript | turns | events | history KiB | replay ms median (min–max) | ms per turn |',
-      '| --- | --- | --- | --- | --- | --- |',
-      ...replay.rows.map(
-        (r) =>
-          `| ${r.transcript} | ${r.turns} | ${r.events} | ${(r.historyBytes / 1024).toFixed(0)} | ${r.medianMs.toFixed(0)} (${r.minMs.toFixed(0)}–${r.maxMs.toFixed(0)}) | ${(r.medianMs / r.turns).toFixed(2)} |`,
+      ...table(
+        ['transcript', 'turns', 'events', 'history KiB', 'replay ms median (min–max)', 'ms per turn'],
+        replay.rows.map((r) => [
+          r.transcript,
+          r.turns,
+          r.events,
+          fix(r.historyBytes / 1024, 0),
+          range({ median: r.medianMs, min: r.minMs, max: r.maxMs }, 0),
+          fix(r.medianMs / r.turns, 2),
+        ]),
       ),
       '',
       `Longest single history: ${replay.longestSingleHistoryTurns} turns by reference, ${replay.inlineLongestSingleHistoryTurns} inline ` +
@@ -220,11 +240,14 @@ export async function run(): Promise<void> {
       '',
       `RSS of a worker process; median of ${memory.samples ?? 1} readings (min–max).`,
       '',
-      '| workflow cache | sessions | RSS MiB | per session KiB |',
-      '| --- | --- | --- | --- |',
-      ...memory.rows.map(
-        (r) =>
-          `| ${r.cache} | ${r.sessions} | ${r.rssMiB}${r.minMiB !== undefined ? ` (${r.minMiB}–${r.maxMiB})` : ''} | ${r.perSessionKiB ?? '–'} |`,
+      ...table(
+        ['workflow cache', 'sessions', 'RSS MiB', 'per session KiB'],
+        memory.rows.map((r) => [
+          r.cache,
+          r.sessions,
+          `${r.rssMiB}${r.minMiB !== undefined ? ` (${r.minMiB}–${r.maxMiB})` : ''}`,
+          r.perSessionKiB ?? '–',
+        ]),
       ),
       '',
     );
@@ -234,11 +257,13 @@ export async function run(): Promise<void> {
     out.push(
       '## Scale: worker processes on one task queue',
       '',
-      '| workers | tasks/s median (min–max) | p50 ms |',
-      '| --- | --- | --- |',
-      ...scale.rows.map(
-        (r) =>
-          `| ${r.workers} | ${fix(r.tasksPerSecMedian, 1)} (${fix(r.min, 1)}–${fix(r.max, 1)}) | ${fix(r.p50Ms, 0)} |`,
+      ...table(
+        ['workers', 'tasks/s median (min–max)', 'p50 ms'],
+        scale.rows.map((r) => [
+          r.workers,
+          range({ median: r.tasksPerSecMedian, min: r.min, max: r.max }, 1),
+          fix(r.p50Ms, 0),
+        ]),
       ),
       '',
       `Two workers / one: ${scale.twoOverOne}×.`,

@@ -42,6 +42,9 @@ describe('agentWorkflow: the conversation by reference', () => {
     return { workflowId: `agent-ord_${id}`, input };
   }
 
+  const execute = (workflowId: string, input: AgentInput) =>
+    env.client.workflow.execute(agentWorkflow, { taskQueue: env.taskQueue, workflowId, args: [input] });
+
   /** The decoded input of every `callModel` the workflow scheduled, and how each attempt ended. */
   async function modelCalls(workflowId: string) {
     const events: HistoryEvent[] =
@@ -68,11 +71,7 @@ describe('agentWorkflow: the conversation by reference', () => {
 
   it('sends each model turn only the messages added since the last one', async () => {
     const { workflowId, input } = await task('agent-happy-path');
-    const result = await env.client.workflow.execute(agentWorkflow, {
-      taskQueue: env.taskQueue,
-      workflowId,
-      args: [input],
-    });
+    const result = await execute(workflowId, input);
     // The scripted model is stateless and checks tool_result ids against the previous message, so a
     // completed session shows it received the whole, correct conversation every turn.
     expect(result.status).toBe('completed');
@@ -110,11 +109,7 @@ describe('agentWorkflow: the conversation by reference', () => {
 
   it('resends the whole conversation once when the store lost it, and carries on', async () => {
     const { workflowId, input } = await task('agent-approval');
-    const done = env.client.workflow.execute(agentWorkflow, {
-      taskQueue: env.taskQueue,
-      workflowId,
-      args: [input],
-    });
+    const done = execute(workflowId, input);
     const handle = env.client.workflow.getHandle(workflowId);
     for (let i = 0; i < 200; i++) {
       const status = await handle.query(agentStatusQuery).catch(() => undefined);
@@ -141,11 +136,7 @@ describe('agentWorkflow: the conversation by reference', () => {
 
   it('still sends the whole transcript every turn when asked to (transcript: inline)', async () => {
     const { workflowId, input } = await task('agent-happy-path', { transcript: 'inline' });
-    const result = await env.client.workflow.execute(agentWorkflow, {
-      taskQueue: env.taskQueue,
-      workflowId,
-      args: [input],
-    });
+    const result = await execute(workflowId, input);
     expect(result.status).toBe('completed');
     const calls = await modelCalls(workflowId);
     expect(calls.map((c) => c.request.messages?.length)).toEqual([1, 3, 5, 7, 9]);
