@@ -12,8 +12,6 @@ const DAY_MS = 24 * 3600 * 1000;
 /** The row holding the conversation's context (system prompt and tools), before message 0. */
 const CONTEXT_SEQ = -1;
 
-export type { TranscriptRef };
-
 /**
  * The agent conversation in Postgres, so that each `callModel` input carries only what is new and a
  * session's history grows linearly with its turns instead of quadratically. Workflow state stays the

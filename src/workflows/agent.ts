@@ -92,8 +92,13 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
   const messages: Message[] = carried?.messages ?? [{ role: 'user', content: input.prompt }];
   const usage: TurnUsage[] = (carried?.usage ?? []).map((u) => ({ ...u, ranInThisRun: false }));
   let stored = carried?.transcriptStored ?? 0;
+  const schemas = toolSchemas();
+  const system =
+    input.system ??
+    (input.customerId ? `${DEFAULT_SYSTEM} The customer is ${input.customerId}.` : DEFAULT_SYSTEM);
+  const context: ConversationContext = { system, tools: schemas };
   // Digest of the context and the whole transcript, extended as messages are added.
-  let chain = '';
+  let chain = chainOf([context, ...messages]);
   const push = (message: Message) => {
     messages.push(message);
     chain = linkMessage(chain, message);
@@ -157,13 +162,7 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
   ]);
 
   const model = proxyActivities<Activities>(modelCall);
-  const schemas = toolSchemas();
-  const system =
-    input.system ??
-    (input.customerId ? `${DEFAULT_SYSTEM} The customer is ${input.customerId}.` : DEFAULT_SYSTEM);
-  const context: ConversationContext = { system, tools: schemas };
   const scenario = input.scenario ? { scenario: input.scenario } : {};
-  chain = chainOf([context, ...messages]);
 
   const { namespace, workflowId } = workflowInfo();
   const request = (base: number): ModelRequest =>
