@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { attemptLeaseMs } from '../idempotency/activity.js';
 import { toApplicationFailure } from '../idempotency/failure.js';
 import { countEffect } from '../metrics.js';
-import type { Ledger, OnceRequest, PerformContext } from '../idempotency/ledger.js';
+import type { Ledger, OnceRequest, PerformContext, StepOutcome } from '../idempotency/ledger.js';
 import type { EffectResult, Intent } from '../tools/effects.js';
 
 function currentLeaseMs(): number | undefined {
@@ -67,4 +67,28 @@ export async function runTransactionalEffect<T>(
     countEffect(operation, (err as { code?: string }).code ?? 'error');
     throw toApplicationFailure(err);
   }
+}
+
+/** The step a compensation undoes, when there may be something to undo: performed, or outcome unknown. */
+export type StepToUndo = Exclude<StepOutcome, { status: 'not_performed' }>;
+
+/**
+ * Wraps a compensation's `perform` so that it first reads the recorded outcome of the step it undoes
+ * (`Ledger.stepOutcome`): a step that never took effect (never claimed, or a stored business error such
+ * as a declined card) is answered with `nothing(reason)` and the downstream is not called; a performed
+ * step is undone from its stored result; an unknown one leaves the compensation to ask the downstream.
+ * Compose it with {@link runEffect} or {@link runTransactionalEffect}, so the answer is recorded under
+ * the compensation's own key like any other effect.
+ */
+export function undoing<T, A extends unknown[]>(
+  ledger: Ledger,
+  stepKey: string,
+  nothing: (reason: string) => T,
+  perform: (step: StepToUndo, ...args: A) => Promise<T>,
+): (...args: A) => Promise<T> {
+  return async (...args) => {
+    const step = await ledger.stepOutcome(stepKey);
+    if (step.status === 'not_performed') return nothing(step.reason);
+    return perform(step, ...args);
+  };
 }

@@ -9,7 +9,7 @@ import type {
   Keyed,
   SentEmail,
 } from '../tools/effects.js';
-import { runEffect } from './effect.js';
+import { runEffect, undoing } from './effect.js';
 
 /** The Message-ID an intent key gives an email: the same action always carries the same ID. */
 export function messageIdFor(key: string): string {
@@ -80,8 +80,9 @@ export function createEmailActivities(
     },
 
     /**
-     * Compensation of sendEmail: a correcting email, sent only when the original was sent or may have
-     * been (its outcome unknown). Never sent, or rejected, is nothing to correct.
+     * Compensation of sendEmail: a correcting email, sent only when the original's recorded outcome
+     * says it was sent, or it is unknown and the mailbox lookup finds it. Never attempted, or
+     * rejected, is nothing to correct.
      */
     async sendCorrectionEmail({
       intent,
@@ -90,17 +91,25 @@ export function createEmailActivities(
       const messageId = messageIdFor(intent.key);
       const { originalKey, ...email } = input;
       const verified = recovery(messageId, (): Correction => ({ status: 'sent', messageId }));
-      return runEffect(ledger, 'send_correction_email', intent, verified, async () => {
-        const original = await ledger.get(originalKey);
-        // A released claim (transient failure) leaves no row although the message may have gone out.
-        const maybeSent =
-          original?.status === 'succeeded' ||
-          original?.status === 'in_progress' ||
-          (await delivered(messageIdFor(originalKey))) !== undefined;
-        if (!maybeSent) return { status: 'nothing_to_correct' as const, messageId: null };
-        await send(email, messageId, intent.key);
-        return { status: 'sent' as const, messageId };
-      });
+      const correct = undoing(
+        ledger,
+        originalKey,
+        (): Correction => ({ status: 'nothing_to_correct', messageId: null }),
+        async (original): Promise<Correction> => {
+          // An original whose outcome is unknown may have gone out: ask the mailbox when there is a
+          // lookup; without one, a needless correction beats a missing one.
+          const unsent =
+            original.status === 'unknown' &&
+            options.lookupUrl !== undefined &&
+            !(await delivered(messageIdFor(originalKey)));
+          if (unsent) {
+            return { status: 'nothing_to_correct', messageId: null };
+          }
+          await send(email, messageId, intent.key);
+          return { status: 'sent', messageId };
+        },
+      );
+      return runEffect(ledger, 'send_correction_email', intent, verified, () => correct());
     },
   };
 }

@@ -14,6 +14,10 @@ export function createLedgerActivities(ledger: Ledger, transcripts?: TranscriptS
         transcriptMessagesDeleted: transcripts ? await transcripts.prune() : 0,
       };
     },
+    /** Which of these step keys were done and then undone (their compensation key succeeded). */
+    async undoneEffects(input: { keys: string[] }): Promise<string[]> {
+      return (await ledger.undone(input.keys)).map((u) => u.key);
+    },
     /** Counts of the ledger, for one scope or all. */
     async ledgerStats(filter: { scope?: string } = {}): Promise<LedgerStats> {
       return ledger.stats(filter);

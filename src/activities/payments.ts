@@ -1,8 +1,8 @@
 import Stripe from 'stripe';
-import { BusinessError, IdempotencyKeyReusedError, KeyInUseError } from '../idempotency/errors.js';
+import { BusinessError, IdempotencyKeyReusedError } from '../idempotency/errors.js';
 import type { Ledger } from '../idempotency/ledger.js';
 import type { Charge, ChargeInput, EffectResult, Keyed, Refund, RefundInput } from '../tools/effects.js';
-import { runEffect } from './effect.js';
+import { runEffect, undoing } from './effect.js';
 
 /**
  * Maps Stripe's errors to retryable (thrown as-is: the ledger releases the claim, Temporal retries
@@ -11,7 +11,11 @@ import { runEffect } from './effect.js';
 function mapStripeError(err: unknown, intentKey: string): unknown {
   if (!(err instanceof Stripe.errors.StripeError)) return err;
   if (err instanceof Stripe.errors.StripeCardError) {
-    return new BusinessError('CARD_DECLINED', err.message, { declineCode: err.decline_code ?? null });
+    return new BusinessError('CARD_DECLINED', err.message, {
+      ...stripeTerms(err),
+      decline_code: err.decline_code ?? null,
+      payment_intent: err.payment_intent?.id ?? null,
+    });
   }
   if (err instanceof Stripe.errors.StripeIdempotencyError) {
     // Our ledger saw the same fingerprint, yet Stripe saw other parameters under this key.
@@ -26,25 +30,34 @@ function mapStripeError(err: unknown, intentKey: string): unknown {
   ) {
     return err;
   }
-  if (status >= 400)
-    return new BusinessError('PAYMENT_REJECTED', err.message, { stripeCode: err.code ?? null });
+  if (status >= 400) return new BusinessError('PAYMENT_REJECTED', err.message, stripeTerms(err));
   return err;
 }
 
+/** What Stripe says of a refusal, in its own words, for the caller (and the model) to decide on. */
+function stripeTerms(err: Stripe.errors.StripeError) {
+  return {
+    type: err.type,
+    code: err.code ?? null,
+    param: err.param ?? null,
+    doc_url: err.doc_url ?? null,
+    status: err.statusCode ?? null,
+  };
+}
+
+const nothingToRefund = (): Refund => ({
+  refundId: null,
+  paymentIntentId: null,
+  amount: 0,
+  status: 'nothing_to_refund',
+});
+
 /** Activities against the payments API (Stripe or the sandbox), through the official SDK. */
 export function createPaymentsActivities(stripe: Stripe, ledger: Ledger) {
-  async function findPaymentIntent(chargeKey: string): Promise<string | null> {
-    const row = await ledger.get(chargeKey);
-    const stored = row?.status === 'succeeded' ? (row.response as Charge | null) : null;
-    if (stored?.paymentIntentId) return stored.paymentIntentId;
-    if (!row) return null; // every charge is claimed before Stripe is called: no row, no charge
-    if (row.status === 'in_progress' && row.leaseExpiresAt && row.leaseExpiresAt.getTime() > Date.now()) {
-      // A charge attempt may still be talking to Stripe: refunding now could miss it. Retry later.
-      throw new KeyInUseError(chargeKey, row.leaseExpiresAt);
-    }
-    // The charge's outcome is unknown (crashed, or released after a dropped response): ask Stripe.
+  /** The charge's outcome is unknown (crashed, or released after a dropped response): ask Stripe. */
+  async function searchCharge(chargeKey: string): Promise<string | null> {
     const found = await stripe.paymentIntents.search({ query: `metadata['onceflow_key']:'${chargeKey}'` });
-    return found.data[0]?.id ?? null;
+    return found.data.find((pi) => pi.status === 'succeeded')?.id ?? null;
   }
 
   return {
@@ -75,35 +88,39 @@ export function createPaymentsActivities(stripe: Stripe, ledger: Ledger) {
     },
 
     /**
-     * Compensation of chargePayment: refunds what the charge took. A charge that never happened is
-     * nothing to undo; an already refunded one is replayed from the ledger or Stripe's key.
+     * Refunds what the charge `input.chargeKey` took (the compensation of chargePayment, and the
+     * refund_payment tool). It reads the charge's recorded outcome first: a charge that never took
+     * effect (declined, never attempted) is nothing to refund and Stripe is not called; a recorded
+     * charge is refunded by its payment intent; an unknown one is looked up in Stripe by its key.
      */
     async refundPayment({ intent, input }: Keyed<RefundInput>): Promise<EffectResult<Refund>> {
-      return runEffect(ledger, 'refund_payment', intent, { recovery: 'resume' }, async () => {
+      const refund = undoing(ledger, input.chargeKey, nothingToRefund, async (charge): Promise<Refund> => {
         try {
-          const paymentIntentId = await findPaymentIntent(input.chargeKey);
-          if (!paymentIntentId) {
-            return { refundId: null, paymentIntentId: null, amount: 0, status: 'nothing_to_refund' as const };
-          }
-          const refund = await stripe.refunds.create(
+          const paymentIntentId =
+            charge.status === 'performed'
+              ? (charge.result as Charge).paymentIntentId
+              : await searchCharge(input.chargeKey);
+          if (!paymentIntentId) return nothingToRefund();
+          const created = await stripe.refunds.create(
             {
               payment_intent: paymentIntentId,
               metadata: { order_id: input.orderId, customer_id: input.customerId, onceflow_key: intent.key },
             },
             { idempotencyKey: intent.key },
           );
-          return { refundId: refund.id, paymentIntentId, amount: refund.amount, status: 'refunded' as const };
+          return { refundId: created.id, paymentIntentId, amount: created.amount, status: 'refunded' };
         } catch (err) {
           // Refunded already (an explicit refund_payment before the saga undid the charge): nothing left to undo.
           if (
             err instanceof Stripe.errors.StripeInvalidRequestError &&
             err.code === 'charge_already_refunded'
           ) {
-            return { refundId: null, paymentIntentId: null, amount: 0, status: 'nothing_to_refund' as const };
+            return nothingToRefund();
           }
           throw mapStripeError(err, intent.key);
         }
       });
+      return runEffect(ledger, 'refund_payment', intent, { recovery: 'resume' }, () => refund());
     },
   };
 }

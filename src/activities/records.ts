@@ -11,7 +11,8 @@ import type {
   Undone,
   UndoInput,
 } from '../tools/effects.js';
-import { runTransactionalEffect } from './effect.js';
+import { stepKeyOf } from '../idempotency/keys.js';
+import { runTransactionalEffect, undoing } from './effect.js';
 
 /** Input of {@link RecordsActivities.recordEvent}. */
 export interface RecordEventInput {
@@ -28,6 +29,8 @@ export interface CustomerSummary {
 }
 
 const UNIQUE_VIOLATION = '23505';
+
+const nothingUndone = (): Undone => ({ undone: false });
 
 function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === UNIQUE_VIOLATION;
@@ -101,16 +104,25 @@ export function createRecordsActivities(pool: pg.Pool, ledger: Ledger) {
       });
     },
 
-    /** Compensation of createOrder: marks the order cancelled. An absent or already cancelled order is nothing to undo. */
+    /**
+     * Compensation of createOrder: marks the order cancelled. An order never created (the step's
+     * recorded outcome says so), absent or already cancelled is nothing to undo.
+     */
     async cancelOrder({ intent, input }: Keyed<UndoInput>): Promise<EffectResult<Undone>> {
-      return runTransactionalEffect(ledger, 'cancel_order', intent, async (client) => {
-        const { rowCount } = await client.query(
-          `UPDATE orders SET status = 'cancelled', cancel_key = $2, updated_at = now()
+      const cancel = undoing(
+        ledger,
+        stepKeyOf(intent.key),
+        nothingUndone,
+        async (_step, client: pg.PoolClient) => {
+          const { rowCount } = await client.query(
+            `UPDATE orders SET status = 'cancelled', cancel_key = $2, updated_at = now()
            WHERE order_id = $1 AND task_id = $3 AND status <> 'cancelled'`,
-          [input.orderId, intent.key, intent.scope],
-        );
-        return { undone: (rowCount ?? 0) > 0 };
-      });
+            [input.orderId, intent.key, intent.scope],
+          );
+          return { undone: (rowCount ?? 0) > 0 };
+        },
+      );
+      return runTransactionalEffect(ledger, 'cancel_order', intent, (client) => cancel(client));
     },
 
     /** Books the shipment of an order (a row in `shipments`), exactly once. */
@@ -128,14 +140,20 @@ export function createRecordsActivities(pool: pg.Pool, ledger: Ledger) {
 
     /** Compensation of bookShipment: releases the booking; none booked is nothing to undo. */
     async releaseShipment({ intent, input }: Keyed<UndoInput>): Promise<EffectResult<Undone>> {
-      return runTransactionalEffect(ledger, 'release_shipment', intent, async (client) => {
-        const { rowCount } = await client.query(
-          `UPDATE shipments SET status = 'released', release_key = $2, updated_at = now()
+      const release = undoing(
+        ledger,
+        stepKeyOf(intent.key),
+        nothingUndone,
+        async (_step, client: pg.PoolClient) => {
+          const { rowCount } = await client.query(
+            `UPDATE shipments SET status = 'released', release_key = $2, updated_at = now()
            WHERE order_id = $1 AND task_id = $3 AND status = 'booked'`,
-          [input.orderId, intent.key, intent.scope],
-        );
-        return { undone: (rowCount ?? 0) > 0 };
-      });
+            [input.orderId, intent.key, intent.scope],
+          );
+          return { undone: (rowCount ?? 0) > 0 };
+        },
+      );
+      return runTransactionalEffect(ledger, 'release_shipment', intent, (client) => release(client));
     },
   };
 }

@@ -114,3 +114,34 @@ export interface StoredBusinessError {
   message: string;
   details?: unknown;
 }
+
+/**
+ * The effect was performed and later undone: its compensation (`key:undo`) succeeded, in this run or
+ * in a run that a reset has since replaced. Terminal and never a replay: the caller learns that the
+ * effect is *not* in effect, with the original result for reference. Doing the action again is a new
+ * intent, which needs a new business reference (another order, booking, invoice ID) and so a new key.
+ */
+export class EffectUndoneError extends OnceflowError {
+  /** The failure type workflows match on. */
+  static readonly CODE = 'EFFECT_UNDONE';
+  readonly code = EffectUndoneError.CODE;
+  readonly retryable = false;
+  readonly key: string;
+  /** What the effect returned when it was performed. */
+  readonly result: unknown;
+  readonly undoneAt: Date;
+
+  constructor(key: string, result: unknown, undoneAt: Date) {
+    super(
+      `intent key ${shortKey(key)} was done and then undone (its compensation succeeded at ${undoneAt.toISOString()}); ` +
+        'it is not in effect and will not be done again under the same key: doing it again needs a new business reference',
+    );
+    this.key = key;
+    this.result = result;
+    this.undoneAt = undoneAt;
+  }
+
+  get details() {
+    return { key: this.key, result: this.result, undoneAt: this.undoneAt.toISOString() };
+  }
+}

@@ -39,9 +39,17 @@ export function fingerprint(value: unknown): string {
   return `fp_${digest(value)}`;
 }
 
+const UNDO_SUFFIX = ':undo';
+
 /** The key of a step's compensation: undoing twice is undoing once. */
 export function compensationKey(stepKey: string): string {
-  return `${stepKey}:undo`;
+  return `${stepKey}${UNDO_SUFFIX}`;
+}
+
+/** The key of the step that `undoKey` compensates (the inverse of {@link compensationKey}). */
+export function stepKeyOf(undoKey: string): string {
+  if (!undoKey.endsWith(UNDO_SUFFIX)) throw new TypeError(`${undoKey} is not a compensation key`);
+  return undoKey.slice(0, -UNDO_SUFFIX.length);
 }
 
 /** Trims and lower-cases an email address (NFC normalisation happens in {@link canonicalJson}). */
@@ -51,10 +59,10 @@ export function normalizeEmail(s: string): string {
 
 /** A short form for summaries and logs: `ik_3f2a9cQ…`, keeping a `:undo` suffix visible. */
 export function shortKey(key: string): string {
-  const undo = key.endsWith(':undo');
-  const base = undo ? key.slice(0, -':undo'.length) : key;
+  const undo = key.endsWith(UNDO_SUFFIX);
+  const base = undo ? stepKeyOf(key) : key;
   const short = base.length > 10 ? `${base.slice(0, 10)}…` : base;
-  return undo ? `${short}:undo` : short;
+  return undo ? `${short}${UNDO_SUFFIX}` : short;
 }
 
 /** Field names whose values are treated as email addresses by {@link deriveIntent}, besides `*email`. */

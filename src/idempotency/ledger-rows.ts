@@ -69,7 +69,10 @@ export type StateRow = Pick<
   | 'attempts'
   | 'needs_attention'
   | 'created_at'
->;
+> & {
+  /** When the key's compensation (`key:undo`) succeeded: the effect was done and then undone. */
+  undone_at: Date | null;
+};
 
 export function toLedgerRow(raw: RawRow): LedgerRow {
   return {
@@ -101,11 +104,18 @@ export const SQL = {
     name: 'onceflow_ledger_read',
     text: 'SELECT * FROM idempotency_ledger WHERE key = $1',
   },
+  // $2 is the key's compensation key: one primary-key probe more tells a replay that the effect was undone.
   readState: {
     name: 'onceflow_ledger_read_state',
-    text: `SELECT fingerprint, status, response, error, lease_owner, lease_expires_at, attempts, needs_attention,
-                  created_at
-             FROM idempotency_ledger WHERE key = $1`,
+    text: `SELECT l.fingerprint, l.status, l.response, l.error, l.lease_owner, l.lease_expires_at, l.attempts,
+                  l.needs_attention, l.created_at, u.completed_at AS undone_at
+             FROM idempotency_ledger l
+             LEFT JOIN idempotency_ledger u ON u.key = $2 AND u.status = 'succeeded'
+            WHERE l.key = $1`,
+  },
+  undone: {
+    name: 'onceflow_ledger_undone',
+    text: `SELECT key, completed_at FROM idempotency_ledger WHERE key = ANY ($1) AND status = 'succeeded'`,
   },
   claim: {
     name: 'onceflow_ledger_claim',

@@ -71,3 +71,9 @@ export interface LedgerOptions {
   /** How often buffered replay/conflict/in-flight counters are written. Default 1000 ms. */
   statsFlushMs?: number;
 }
+
+/** What {@link Ledger.stepOutcome} reports of a step a compensation is about to undo. */
+export type StepOutcome =
+  | { status: 'performed'; result: unknown }
+  | { status: 'not_performed'; reason: string }
+  | { status: 'unknown' };

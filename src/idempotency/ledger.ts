@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import { OnceflowError } from '../errors.js';
-import { BusinessError, IdempotencyKeyReusedError, KeyInUseError, OutcomeUnknownError } from './errors.js';
+import {
+  BusinessError,
+  EffectUndoneError,
+  IdempotencyKeyReusedError,
+  KeyInUseError,
+  OutcomeUnknownError,
+} from './errors.js';
+import { compensationKey } from './keys.js';
 import {
   SQL,
   toLedgerRow,
@@ -12,7 +19,7 @@ import {
   type StateRow,
 } from './ledger-rows.js';
 import { CounterBuffer, queryStats, type LedgerStats } from './ledger-stats.js';
-import type { LedgerOptions, OnceRequest, OnceResult, PerformContext } from './ledger-types.js';
+import type { LedgerOptions, OnceRequest, OnceResult, PerformContext, StepOutcome } from './ledger-types.js';
 
 export type { LedgerRow, LedgerStatus, RecoveryPolicy } from './ledger-rows.js';
 export type { LedgerCounts, LedgerStats } from './ledger-stats.js';
@@ -22,6 +29,7 @@ export type {
   OnceRequest,
   OnceResult,
   PerformContext,
+  StepOutcome,
   VerifyResult,
 } from './ledger-types.js';
 
@@ -77,6 +85,8 @@ export class Ledger {
    *   `executed`. Costs a SELECT, an INSERT and an UPDATE (two commits); `claimFirst` skips the SELECT.
    * - **same key, other fingerprint** (any status): {@link IdempotencyKeyReusedError}, terminal.
    * - **succeeded**: the stored result, `perform` not called; `replayed`. One SELECT.
+   * - **succeeded, and its compensation (`key:undo`) succeeded too**: {@link EffectUndoneError},
+   *   terminal, carrying the original result: the effect was done and then undone, never "done".
    * - **failed** with a business error: that {@link BusinessError} again, terminal.
    * - **in progress, lease live** (a concurrent duplicate): {@link KeyInUseError}, retryable; the retry
    *   replays the other attempt's outcome once it finishes.
@@ -196,6 +206,51 @@ export class Ledger {
     return row && toLedgerRow(row);
   }
 
+  /**
+   * The recorded outcome of the step `stepKey`, as a compensation must read it before undoing:
+   * - `performed`: it succeeded, with its stored result;
+   * - `not_performed`: it was never claimed (every effect is claimed before the downstream is called)
+   *   or it ended in a stored business error (a declined card): there is nothing to undo downstream;
+   * - `unknown`: an attempt was claimed and stopped without an outcome (crashed, released after a
+   *   transient error, or marked for a person): the compensation must ask the downstream.
+   * Throws {@link KeyInUseError} (retryable) while an attempt of the step holds a live lease: undoing
+   * now could miss an effect that is still being performed.
+   */
+  async stepOutcome(stepKey: string): Promise<StepOutcome> {
+    const row = await this.readState(stepKey);
+    if (!row) return { status: 'not_performed', reason: 'never attempted' };
+    if (row.status === 'succeeded') return { status: 'performed', result: row.response?.v };
+    if (row.status === 'failed') {
+      return { status: 'not_performed', reason: `ended in ${row.error?.code ?? 'a business error'}` };
+    }
+    if (
+      !row.needs_attention &&
+      row.lease_expires_at &&
+      row.lease_expires_at.getTime() > this.now().getTime()
+    ) {
+      throw new KeyInUseError(stepKey, row.lease_expires_at);
+    }
+    return { status: 'unknown' };
+  }
+
+  /**
+   * Which of `keys` were done and then undone (their compensation key succeeded), with when. One
+   * query; keys the ledger does not hold are simply absent. Used after a reset, whose run inherits
+   * step results from history that a replaced run may since have compensated.
+   */
+  async undone(keys: readonly string[]): Promise<{ key: string; undoneAt: Date }[]> {
+    if (keys.length === 0) return [];
+    const { rows } = await this.pool.query<{ key: string; completed_at: Date }>({
+      ...SQL.undone,
+      values: [keys.map(compensationKey)],
+    });
+    const byUndoKey = new Map(rows.map((r) => [r.key, r.completed_at]));
+    return keys.flatMap((key) => {
+      const undoneAt = byUndoKey.get(compensationKey(key));
+      return undoneAt ? [{ key, undoneAt }] : [];
+    });
+  }
+
   /** Rows marked for a person (outcome unknown), oldest first. */
   async needingAttention(options: { scope?: string; limit?: number } = {}): Promise<LedgerRow[]> {
     const { rows } = await this.pool.query<RawRow>(
@@ -252,7 +307,10 @@ export class Ledger {
 
   /** The columns that decide a request: fewer bytes to send and parse on the replay path. */
   private async readState(key: string): Promise<StateRow | undefined> {
-    const { rows } = await this.pool.query<StateRow>({ ...SQL.readState, values: [key] });
+    const { rows } = await this.pool.query<StateRow>({
+      ...SQL.readState,
+      values: [key, compensationKey(key)],
+    });
     return rows[0];
   }
 
@@ -295,6 +353,7 @@ export class Ledger {
     }
     if (row.status === 'succeeded') {
       this.counters.add(req.key, 'replays');
+      if (row.undone_at) throw new EffectUndoneError(req.key, row.response?.v, row.undone_at);
       return {
         outcome: 'replayed',
         result: row.response?.v as T,

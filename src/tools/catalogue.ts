@@ -79,6 +79,11 @@ const chargePayment = z.object({
   customer_id: customerId,
   amount: amount.describe('Amount in minor units (cents), e.g. 4999 for 49.99.'),
   currency,
+  payment_method: z
+    .string()
+    .regex(/^pm_[A-Za-z0-9_]{1,100}$/, 'a payment method ID such as "pm_card_visa"')
+    .optional()
+    .describe('The payment method to charge; default the customer\'s card on file ("pm_card_visa").'),
   note: z.string().max(500).optional().describe('Free-text note for the record; not sent to the processor.'),
 });
 const refundPayment = z.object({
@@ -160,6 +165,7 @@ export const TOOLS: Record<string, ToolDefinition> = Object.fromEntries(
         customerId: i.customer_id,
         amount: i.amount,
         currency: i.currency,
+        ...(i.payment_method ? { paymentMethod: i.payment_method } : {}),
       }),
       compensation: {
         activity: 'refundPayment',

@@ -4,9 +4,12 @@ import type { Message, TokenUsage } from '../tools/messages.js';
 import type { Intent } from '../tools/effects.js';
 import type { SagaState } from './saga.js';
 
-/** Outcome of one tool call, as shown by the `toolCalls` query and sent back to the model. */
+/**
+ * Outcome of one tool call, as shown by the `toolCalls` query and sent back to the model. `undone`:
+ * the effect was done earlier and then undone by a compensation (told to the model as not in effect).
+ */
 export type ToolOutcome =
-  'read' | 'executed' | 'replayed' | 'recovered' | 'conflict' | 'error' | 'invalid' | 'denied';
+  'read' | 'executed' | 'replayed' | 'recovered' | 'undone' | 'conflict' | 'error' | 'invalid' | 'denied';
 
 export interface ToolCallRecord {
   turn: number;
@@ -19,12 +22,16 @@ export interface ToolCallRecord {
   error?: string;
 }
 
-/** A side-effecting step carried across continue-as-new, so its compensation can be rebuilt. */
+/**
+ * A side-effecting step carried across continue-as-new, so its compensation can be rebuilt. Its
+ * result is not carried: compensations read the step's recorded outcome from the ledger by its key.
+ */
 export interface CarriedStep {
   tool: string;
   input: Record<string, unknown>;
   intent: Intent;
-  result: unknown;
+  /** Written by runs before release 0.2; ignored. */
+  result?: unknown;
 }
 
 /** What continue-as-new hands the next run. */

@@ -4,6 +4,7 @@ import {
   proxyActivities,
   type ActivityOptions,
 } from '@temporalio/workflow';
+import { EffectUndoneError } from '../idempotency/errors.js';
 import { shortKey } from '../idempotency/keys.js';
 import { formatIssues, TOOLS, type ToolDefinition, type ToolPolicy } from '../tools/catalogue.js';
 import type { EffectResult, Intent } from '../tools/effects.js';
@@ -23,6 +24,7 @@ const TOLD_TO_MODEL = new Set([
   'ORDER_EXISTS',
   'IDEMPOTENCY_KEY_REUSED',
   'OUTCOME_UNKNOWN',
+  EffectUndoneError.CODE,
 ]);
 
 type Call = (...args: unknown[]) => Promise<unknown>;
@@ -53,10 +55,21 @@ function truncate(text: string): string {
   return `${text.slice(0, MAX_TOOL_RESULT_CHARS)}\n[truncated: ${text.length - MAX_TOOL_RESULT_CHARS} more characters not shown]`;
 }
 
-function failureOf(err: unknown): { type: string | undefined; message: string } {
+function failureOf(err: unknown): { type: string | undefined; message: string; details: unknown } {
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure) return { type: cause.type ?? undefined, message: cause.message };
-  return { type: undefined, message: err instanceof Error ? err.message : String(err) };
+  if (cause instanceof ApplicationFailure) {
+    return { type: cause.type ?? undefined, message: cause.message, details: cause.details?.[0] };
+  }
+  return { type: undefined, message: err instanceof Error ? err.message : String(err), details: undefined };
+}
+
+/**
+ * What the model reads of a refusal: the code and message plus the downstream's own terms (Stripe's
+ * `type`, `code`, `decline_code`; the SMTP reply), so it can decide what to do next.
+ */
+function errorBody(type: string, message: string, details: unknown): string {
+  const terms = typeof details === 'object' && details !== null && !Array.isArray(details) ? details : {};
+  return JSON.stringify({ error: { code: type, message, ...terms } });
 }
 
 /**
@@ -87,7 +100,7 @@ export class ToolRunner {
     for (const step of steps) {
       const def = TOOLS[step.tool];
       if (!def) continue;
-      this.registerStep(def, step.input, step.intent, step.result);
+      this.registerStep(def, step.input, step.intent);
     }
   }
 
@@ -218,14 +231,23 @@ export class ToolRunner {
           : body,
       );
     } catch (err) {
-      const { type, message } = failureOf(err);
+      const { type, message, details } = failureOf(err);
       if (type !== undefined && TOLD_TO_MODEL.has(type)) {
-        const outcome: ToolOutcome = type === 'IDEMPOTENCY_KEY_REUSED' ? 'conflict' : 'error';
+        const outcome: ToolOutcome =
+          type === 'IDEMPOTENCY_KEY_REUSED'
+            ? 'conflict'
+            : type === EffectUndoneError.CODE
+              ? 'undone'
+              : 'error';
         this.record(turn, call, started, outcome, { key: intent.key, error: message });
+        const body = errorBody(type, message, details);
         return reply(
           outcome === 'conflict'
-            ? `Refused: ${def.name} for this reference was already done with different terms; it will not be done again with new terms. (${message})`
-            : `${def.name} failed: ${message}`,
+            ? `Refused: ${def.name} for this reference was already done with different terms; it will not be done again with new terms. ${body}`
+            : outcome === 'undone'
+              ? `Not done: ${def.name} for this reference was done earlier and then undone (compensated), so it is not in effect now. ` +
+                `It will not be done again under the same reference; to do it again, use a new business reference. ${body}`
+              : `${def.name} failed. ${body}`,
           true,
         );
       }
@@ -243,9 +265,7 @@ export class ToolRunner {
   ): Promise<unknown> {
     if (!def.compensation || this.sagaKeys.has(intent.key)) return run();
     const step = this.registerStepRunning(def, input, intent);
-    const result = await this.opts.saga.step(step.def, run);
-    step.carried.result = (result as EffectResult<unknown>).result;
-    return result;
+    return this.opts.saga.step(step.def, run);
   }
 
   private stepDefinition(def: ToolDefinition, input: Record<string, unknown>, intent: Intent) {
@@ -269,20 +289,14 @@ export class ToolRunner {
 
   private registerStepRunning(def: ToolDefinition, input: Record<string, unknown>, intent: Intent) {
     this.sagaKeys.add(intent.key);
-    const carried: CarriedStep = { tool: def.name, input, intent, result: null };
-    this.steps.push(carried);
-    return { def: this.stepDefinition(def, input, intent), carried };
+    this.steps.push({ tool: def.name, input, intent });
+    return { def: this.stepDefinition(def, input, intent) };
   }
 
-  private registerStep(
-    def: ToolDefinition,
-    input: Record<string, unknown>,
-    intent: Intent,
-    result: unknown,
-  ): void {
+  private registerStep(def: ToolDefinition, input: Record<string, unknown>, intent: Intent): void {
     if (!def.compensation || this.sagaKeys.has(intent.key)) return;
     this.sagaKeys.add(intent.key);
-    this.steps.push({ tool: def.name, input, intent, result });
-    this.opts.saga.adopt(this.stepDefinition(def, input, intent), result);
+    this.steps.push({ tool: def.name, input, intent });
+    this.opts.saga.adopt(this.stepDefinition(def, input, intent), undefined);
   }
 }

@@ -43,6 +43,7 @@ import {
 } from './agent-state.js';
 import { ToolRunner } from './agent-tools.js';
 import { compensationCall, effectCall, modelCall, readCall } from './options.js';
+import { reconcileAfterReset } from './reconcile.js';
 import { describeError, Saga, sagaStateUpserter } from './saga.js';
 import { sagaStateQuery } from './order.js';
 import { CUSTOMER, DUPLICATES_PREVENTED, TASK_KIND, TASK_STATUS } from './search-attributes.js';
@@ -250,6 +251,7 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
       lastText = finalText(response.content) || lastText;
       const calls = response.content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
       if (calls.length === 0) {
+        await reconcileAfterReset(saga);
         saga.complete();
         setStatus('completed');
         setCurrentDetails('completed');

@@ -21,6 +21,7 @@ import {
 } from '../tools/effects.js';
 import { intentFor, undoIntent } from './intents.js';
 import { compensationCall, effectCall } from './options.js';
+import { reconcileAfterReset } from './reconcile.js';
 import { describeError, Saga, sagaStateUpserter, type SagaState } from './saga.js';
 import { CUSTOMER, TASK_KIND, TASK_STATUS } from './search-attributes.js';
 
@@ -248,6 +249,14 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
     );
     drill('send_email');
 
+    const undone = await reconcileAfterReset(saga);
+    if (undone.length > 0) {
+      // A reset past a compensation: what this order consists of was undone, so it cannot complete.
+      throw ApplicationFailure.nonRetryable(
+        `order ${input.orderId} was undone by an earlier run (${undone.length} steps undone)`,
+        'ORDER_UNDONE',
+      );
+    }
     saga.complete();
     upsertSearchAttributes([{ key: TASK_STATUS, value: 'completed' }]);
     setCurrentDetails(`order ${input.orderId} completed`);

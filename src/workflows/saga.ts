@@ -1,14 +1,21 @@
 import {
+  ActivityFailure,
+  ApplicationFailure,
   CancellationScope,
   isCancellation,
   metricMeter,
   patched,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
+import { EffectUndoneError } from '../idempotency/errors.js';
 import { SAGA_STATE } from './search-attributes.js';
 
+/**
+ * `undone`: the step's effect was done and then undone by a compensation, in this run or in a run a
+ * reset replaced; it is not in effect and nothing is left to compensate.
+ */
 export type StepStatus =
-  'running' | 'succeeded' | 'failed' | 'compensating' | 'compensated' | 'compensation_failed';
+  'running' | 'succeeded' | 'failed' | 'undone' | 'compensating' | 'compensated' | 'compensation_failed';
 
 /** What the saga knows of one step; exposed by query. */
 export interface SagaStepState {
@@ -56,6 +63,17 @@ export interface StepDefinition<T> {
   compensate: (result: T | undefined) => Promise<unknown>;
   /** What a person should do if `compensate` keeps failing. Default: "<undo> by hand". */
   personAction?: string;
+}
+
+/** True for the failure of an effect that the ledger reports done and then undone. */
+export function isUndone(err: unknown): boolean {
+  return failureType(err) === EffectUndoneError.CODE;
+}
+
+/** The `type` of the application failure behind an activity failure, if there is one. */
+export function failureType(err: unknown): string | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
 }
 
 /** An error in one line: an activity failure's own message is in its cause. */
@@ -123,11 +141,32 @@ export class Saga {
       this.notify();
       return result;
     } catch (err) {
-      entry.state.status = 'failed';
+      entry.state.status = isUndone(err) ? 'undone' : 'failed';
       entry.state.error = isCancellation(err) ? 'cancelled' : describeError(err);
       this.notify();
       throw err;
     }
+  }
+
+  /**
+   * Marks the succeeded steps with these keys `undone`: the ledger says an earlier run (one a reset
+   * replaced) compensated them, although this run inherited their results from history.
+   */
+  markUndone(keys: readonly string[]): void {
+    const undone = new Set(keys);
+    for (const entry of this.entries) {
+      if (entry.state.status === 'succeeded' && entry.def.key !== undefined && undone.has(entry.def.key)) {
+        entry.state.status = 'undone';
+      }
+    }
+    this.notify();
+  }
+
+  /** Keys of the steps that are in effect as far as this run knows (status `succeeded`). */
+  succeededKeys(): string[] {
+    return this.entries.flatMap((e) =>
+      e.state.status === 'succeeded' && e.def.key !== undefined ? [e.def.key] : [],
+    );
   }
 
   /**
@@ -167,6 +206,7 @@ export class Saga {
     this.setStatus('compensating');
     await CancellationScope.nonCancellable(async () => {
       for (const entry of [...this.entries].reverse()) {
+        if (entry.state.status === 'undone') continue; // compensated already, by its own key
         entry.state.status = 'compensating';
         this.notify();
         try {
