@@ -7,7 +7,8 @@ import { ConfigError } from '../errors.js';
 
 // @temporalio/proto is CommonJS: under Node's ESM loader only its default export is reliable.
 const { temporal } = proto;
-const ENCODING = 'binary/encrypted';
+/** The `encoding` metadata of a payload this codec encrypted. */
+export const ENCRYPTED_ENCODING = 'binary/encrypted';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const encoder = new TextEncoder();
@@ -30,6 +31,11 @@ export class AesGcmCodec implements PayloadCodec {
     if (!keys.has(currentKeyId)) throw new ConfigError(`codec key id ${currentKeyId} has no key`);
   }
 
+  /** The ids of the keys this codec can decrypt with; the encrypting key first. */
+  get keyIds(): string[] {
+    return [this.currentKeyId, ...[...this.keys.keys()].filter((id) => id !== this.currentKeyId)];
+  }
+
   // async: a failure must reject the promise, never throw synchronously into the caller.
   async encode(payloads: Payload[]): Promise<Payload[]> {
     await Promise.resolve();
@@ -41,7 +47,7 @@ export class AesGcmCodec implements PayloadCodec {
       const data = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
       return {
         metadata: {
-          encoding: encoder.encode(ENCODING),
+          encoding: encoder.encode(ENCRYPTED_ENCODING),
           'encryption-key-id': encoder.encode(this.currentKeyId),
         },
         data,
@@ -52,7 +58,7 @@ export class AesGcmCodec implements PayloadCodec {
   async decode(payloads: Payload[]): Promise<Payload[]> {
     await Promise.resolve();
     return payloads.map((payload) => {
-      if (!payload.metadata?.encoding || decoder.decode(payload.metadata.encoding) !== ENCODING)
+      if (!payload.metadata?.encoding || decoder.decode(payload.metadata.encoding) !== ENCRYPTED_ENCODING)
         return payload;
       const keyId = payload.metadata['encryption-key-id']
         ? decoder.decode(payload.metadata['encryption-key-id'])

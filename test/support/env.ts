@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import {
   DefaultLogger,
   NativeConnection,
@@ -38,7 +39,16 @@ export interface TestEnv {
   close(): Promise<void>;
 }
 
-export async function createTestEnv(): Promise<TestEnv> {
+/** Options of {@link createTestEnv}; every field is optional and the defaults keep payloads plaintext. */
+export interface TestEnvOptions {
+  /**
+   * A payload codec for the env's client and for every worker `startWorker` starts (as `npm start`
+   * runs with encryption on). Default: none. A worker's own `dataConverter` override still wins.
+   */
+  codec?: PayloadCodec;
+}
+
+export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestEnv> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     runtimeInstalled = true;
@@ -57,7 +67,11 @@ export async function createTestEnv(): Promise<TestEnv> {
   });
   const connection = await Connection.connect({ address });
   const nativeConnection = await NativeConnection.connect({ address });
-  const client = new Client({ connection, namespace });
+  const client = new Client({
+    connection,
+    namespace,
+    ...(options.codec ? { dataConverter: { payloadCodecs: [options.codec] } } : {}),
+  });
   const taskQueue = `test-${randomUUID()}`;
   const bundle = { code: readFileSync(inject('workflowBundlePath'), 'utf8') };
   const workers: { worker: Worker; running: Promise<void> }[] = [];
@@ -77,6 +91,7 @@ export async function createTestEnv(): Promise<TestEnv> {
         taskQueue: overrides.taskQueue ?? taskQueue,
         deps,
         workflowBundle: bundle,
+        codec: options.codec,
         overrides,
       });
       workers.push({ worker, running: worker.run() });
