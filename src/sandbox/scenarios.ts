@@ -44,11 +44,16 @@ export function loadScenario(name: string, dir = SCENARIOS_DIR): Scenario | unde
 
 /**
  * Replaces `{{name}}` in every string of `value` with the `name=value` token found in `vars`'s source
- * text (the first user message), so one scenario serves many tasks with their own references.
+ * text (the first user message), so one scenario serves many tasks with their own references; and
+ * `{{repeat:N:text}}` with `text` N times (at most 64 MiB), for oversized inputs.
  */
 export function fillTemplate<T>(value: T, vars: Record<string, string>): T {
   if (typeof value === 'string') {
-    return value.replace(/\{\{(\w+)\}\}/g, (whole, name: string) => vars[name] ?? whole) as T;
+    return value
+      .replace(/\{\{repeat:(\d+):([^}]*)\}\}/g, (_whole, n: string, text: string) =>
+        text.repeat(Math.min(Number(n), Math.floor((64 << 20) / Math.max(text.length, 1)))),
+      )
+      .replace(/\{\{(\w+)\}\}/g, (whole, name: string) => vars[name] ?? whole) as T;
   }
   if (Array.isArray(value)) return value.map((v: unknown) => fillTemplate(v, vars)) as T;
   if (value && typeof value === 'object') {

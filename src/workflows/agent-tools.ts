@@ -8,13 +8,11 @@ import { EffectUndoneError } from '../idempotency/errors.js';
 import { shortKey } from '../idempotency/keys.js';
 import { formatIssues, TOOLS, type ToolDefinition, type ToolPolicy } from '../tools/catalogue.js';
 import type { EffectResult, Intent } from '../tools/effects.js';
+import { MAX_TOOL_RESULT_CHARS, truncateText } from '../tools/bounds.js';
 import type { ToolResultBlock, ToolUseBlock } from '../tools/messages.js';
 import type { CarriedStep, ToolCallRecord, ToolOutcome } from './agent-state.js';
 import { intentFor, undoIntent } from './intents.js';
 import type { Saga } from './saga.js';
-
-/** Tool results above this size are truncated before they enter history and the next model turn. */
-export const MAX_TOOL_RESULT_CHARS = 16_000;
 
 /** Failure types that are the tool's answer, told to the model, rather than a failure of the task. */
 const TOLD_TO_MODEL = new Set([
@@ -48,11 +46,6 @@ export interface ToolRunnerOptions {
   readOptions: ActivityOptions;
   approve: ApprovalGate;
   now: () => number;
-}
-
-function truncate(text: string): string {
-  if (text.length <= MAX_TOOL_RESULT_CHARS) return text;
-  return `${text.slice(0, MAX_TOOL_RESULT_CHARS)}\n[truncated: ${text.length - MAX_TOOL_RESULT_CHARS} more characters not shown]`;
 }
 
 function failureOf(err: unknown): { type: string | undefined; message: string; details: unknown } {
@@ -161,7 +154,7 @@ export class ToolRunner {
     const reply = (content: string, isError = false): ToolResultBlock => ({
       type: 'tool_result',
       tool_use_id: call.id,
-      content: truncate(content),
+      content: truncateText(content, MAX_TOOL_RESULT_CHARS),
       ...(isError ? { is_error: true } : {}),
     });
     if (!def) {

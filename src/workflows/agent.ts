@@ -14,6 +14,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { boundAssistantContent } from '../tools/bounds.js';
 import { toolSchemas } from '../tools/catalogue.js';
 import type {
   AssistantBlock,
@@ -247,9 +248,11 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
         outputTokens: response.usage.outputTokens,
         ranInThisRun: response.runId === workflowInfo().runId,
       });
-      push({ role: 'assistant', content: response.content });
-      lastText = finalText(response.content) || lastText;
-      const calls = response.content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
+      // Bounded before it enters the conversation, which every later turn sends again.
+      const content = boundAssistantContent(response.content);
+      push({ role: 'assistant', content });
+      lastText = finalText(content) || lastText;
+      const calls = content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
       if (calls.length === 0) {
         await reconcileAfterReset(saga);
         saga.complete();
