@@ -2,26 +2,67 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { FaultRuleError, type FaultController } from './faults.js';
 
-/** Largest request body the sandbox servers read. */
+/** Largest request body a sandbox server reads unless it says otherwise (`readBody`'s `maxBytes`). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-export class BodyTooLargeError extends Error {}
+/**
+ * How much of an oversize body `readBody` reads and discards, past its limit, before it gives up on the
+ * client: the rest of the body has to be consumed for the 413 to reach an HTTP client that is still
+ * sending, but a sandbox should not read without end.
+ */
+const MAX_DRAIN_BYTES = 256 * 1024 * 1024;
 
-/** Reads the request body as text (rejects past {@link MAX_BODY_BYTES}). */
-export function readBody(req: IncomingMessage): Promise<string> {
+/** The request body is larger than the server accepts: answer 413 (the body has been drained). */
+export class BodyTooLargeError extends Error {
+  readonly code = 'BODY_TOO_LARGE';
+  constructor(readonly limit: number) {
+    super(`body larger than ${limit} bytes`);
+  }
+}
+
+/** Options of {@link readBody}. */
+export interface ReadBodyOptions {
+  /** Largest body accepted, in bytes. Default {@link MAX_BODY_BYTES}. */
+  maxBytes?: number;
+}
+
+/**
+ * Reads the request body as text. A body past `maxBytes` is not buffered: the rest is read and
+ * discarded to its end, then the promise rejects with {@link BodyTooLargeError}, so the caller can still
+ * answer 413 on a connection the client is reading. (Destroying the socket instead makes clients report
+ * a connection error, which they retry.) Past a far larger bound the client is stopped (request paused)
+ * and the promise rejects at once.
+ */
+export function readBody(req: IncomingMessage, options: ReadBodyOptions = {}): Promise<string> {
+  const limit = options.maxBytes ?? MAX_BODY_BYTES;
+  const drainLimit = Math.max(MAX_DRAIN_BYTES, limit * 2);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let tooLarge = false;
+    const declared = Number(req.headers['content-length']);
+    if (declared > drainLimit) {
+      req.pause();
+      reject(new BodyTooLargeError(limit));
+      return;
+    }
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new BodyTooLargeError(`body larger than ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
+      if (size > drainLimit) {
+        req.pause();
+        reject(new BodyTooLargeError(limit));
+        return;
+      }
+      if (size > limit) tooLarge = true;
+      if (tooLarge) {
+        chunks.length = 0;
         return;
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () =>
+      tooLarge ? reject(new BodyTooLargeError(limit)) : resolve(Buffer.concat(chunks).toString('utf8')),
+    );
     req.on('error', reject);
   });
 }

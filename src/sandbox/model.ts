@@ -24,6 +24,12 @@ class ApiError extends Error {
 
 const bad = (message: string) => new ApiError(400, 'invalid_request_error', message);
 
+/**
+ * Largest Messages API request the sandbox accepts: 32 MB, the real API's limit for standard
+ * endpoints. Larger requests get Anthropic's 413 `request_too_large`.
+ */
+export const MODEL_MAX_REQUEST_BYTES = 32 * 1000 * 1000;
+
 interface Block {
   type: string;
   text?: unknown;
@@ -139,7 +145,10 @@ export async function startModelServer(options: {
   port: number;
   faults: FaultController;
   scenariosDir?: string;
+  /** Largest request body accepted, in bytes; default {@link MODEL_MAX_REQUEST_BYTES}. */
+  maxRequestBytes?: number;
 }): Promise<Listening> {
+  const maxBytes = options.maxRequestBytes ?? MODEL_MAX_REQUEST_BYTES;
   const stats = {
     requests: 0,
     scenarios: {} as Record<string, number>,
@@ -150,10 +159,14 @@ export async function startModelServer(options: {
     stats.requests++;
     let raw: unknown;
     try {
-      raw = JSON.parse(await readBody(req));
+      raw = JSON.parse(await readBody(req, { maxBytes }));
     } catch (err) {
       throw err instanceof BodyTooLargeError
-        ? new ApiError(413, 'request_too_large', err.message)
+        ? new ApiError(
+            413,
+            'request_too_large',
+            `Request exceeds the maximum allowed number of bytes (${err.limit}).`,
+          )
         : bad('request body is not valid JSON');
     }
     const { model, messages } = validate(raw);
@@ -229,6 +242,12 @@ export async function startModelServer(options: {
       err instanceof ApiError
         ? err
         : new ApiError(500, 'api_error', err instanceof Error ? err.message : String(err));
-    sendJson(res, e.status, { type: 'error', error: { type: e.type, message: e.message } });
+    // After a 413 the connection is not reused: the client may not have finished sending.
+    sendJson(
+      res,
+      e.status,
+      { type: 'error', error: { type: e.type, message: e.message } },
+      e.status === 413 ? { connection: 'close' } : {},
+    );
   });
 }
