@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { SagaState } from '../workflows/saga.js';
 import type { TaskPlan } from './plan.js';
 
 /** How a task ended, as the client saw it. */
@@ -9,6 +10,8 @@ export interface TaskOutcome {
   plan: TaskPlan;
   state: TaskState;
   reason?: string;
+  /** The final run's saga state: which effects the task reports in effect, undone or compensated. */
+  saga?: SagaState | undefined;
   latencyMs: number;
 }
 
@@ -22,7 +25,50 @@ export interface TaskAudit {
   duplicates: number;
   lostCompensations: number;
   missing: number;
+  /** Saga steps whose reported state disagrees with the downstream (see {@link disagreements}). */
+  statusDisagreements: number;
   problems: string[];
+}
+
+/** What the downstream holds of one task, by effect. */
+interface Downstream {
+  net: number;
+  orders: string[];
+  shipments: string[];
+  messages: number;
+}
+
+/** Whether the effect of a saga step (named after its tool) is in effect downstream. */
+function inEffect(step: string, d: Downstream): boolean | undefined {
+  const tool = step.split(' ')[0];
+  if (tool === 'create_order') return d.orders.includes('created');
+  if (tool === 'charge_payment') return d.net > 0;
+  if (tool === 'book_shipment') return d.shipments.includes('booked');
+  if (tool === 'send_email') return d.messages > 0;
+  return undefined;
+}
+
+/**
+ * The status invariant: a task's final status and saga state agree with the downstream. `completed`
+ * ⇒ every step it reports `succeeded` is in effect and every step it reports `undone` is not;
+ * `compensated` ⇒ no reversible step is in effect (irreversible ones, an email, are corrected instead).
+ */
+function disagreements(state: TaskState, saga: SagaState | undefined, d: Downstream): string[] {
+  if (state !== 'completed' && state !== 'compensated') return [];
+  if (!saga) return [`ended ${state} but its saga state could not be read`];
+  const found: string[] = [];
+  for (const step of saga.steps) {
+    const live = inEffect(step.name, d);
+    if (live === undefined) continue;
+    if (state === 'completed' && step.status === 'succeeded' && !live)
+      found.push(`completed, reports ${step.name} succeeded, but it is not in effect`);
+    if (state === 'completed' && step.status === 'undone' && live && !step.irreversible)
+      found.push(`completed, reports ${step.name} undone, but it is in effect`);
+    if (state === 'compensated' && live && !step.irreversible)
+      found.push(`compensated, but ${step.name} is in effect`);
+  }
+  if (saga.status !== state) found.push(`ended ${state} but its saga is ${saga.status}`);
+  return found;
 }
 
 /**
@@ -108,7 +154,16 @@ export async function auditTask(pool: pg.Pool, outcome: TaskOutcome): Promise<Ta
       problems.push('compensated after the confirmation email but no correction was sent');
     }
   }
-  if (state === 'completed') {
+  const mismatch = disagreements(outcome.state, outcome.saga, {
+    net: charged - refunded,
+    orders: orders.rows.map((o) => o.status),
+    shipments: shipments.rows.map((r) => r.status),
+    messages,
+  });
+  problems.push(...mismatch);
+  // A completed task that reports steps undone (a reset past its compensation) is not missing them.
+  const undone = outcome.saga?.steps.some((s) => s.status === 'undone') ?? false;
+  if (state === 'completed' && !undone) {
     if (charges.rowCount === 0) {
       missing++;
       problems.push('completed without a charge');
@@ -128,6 +183,7 @@ export async function auditTask(pool: pg.Pool, outcome: TaskOutcome): Promise<Ta
     duplicates,
     lostCompensations,
     missing,
+    statusDisagreements: mismatch.length,
     problems,
   };
 }

@@ -32,6 +32,7 @@ export function printReport(report: ChaosReport, write: (line: string) => void):
     ['duplicates', String(report.duplicates)],
     ['lost compensations', String(report.lostCompensations)],
     ['missing effects', String(report.missingEffects)],
+    ['status disagreements', String(report.statusDisagreements)],
     ['tasks for a person', String(report.needsAttention)],
     ['claims stuck in progress', String(report.stuckClaims)],
     ['task latency p50 / p99', `${report.p50LatencyMs} ms / ${report.p99LatencyMs} ms`],

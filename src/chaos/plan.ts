@@ -13,6 +13,8 @@ export const FAULTS = [
   'dupStart', // the backend starts the same task three times at once
   'redecide', // the model asks for the same charge again in a later turn (agent tasks)
   'reset', // the finished session is reset to before its charge and runs again (agent tasks)
+  'startAfterDone', // the backend starts the same task again after it finished (must return it, not re-run it)
+  'resetPastUndo', // the task aborts after its charge, is reset to before the charge, and the model then diverges
   'pgKill', // Postgres connections of the workers are terminated mid-transaction
 ] as const;
 export type FaultName = (typeof FAULTS)[number];
@@ -33,7 +35,12 @@ export interface TaskPlan {
   faults: FaultName[];
 }
 
-const AGENT_SCENARIOS = ['agent-happy-path', 'agent-abort-after-charge', 'agent-invalid-input'] as const;
+const AGENT_SCENARIOS = [
+  'agent-happy-path',
+  'agent-abort-after-charge',
+  'agent-invalid-input',
+  'agent-declined-charge',
+] as const;
 const FAIL_STEPS: OrderStep[] = ['charge_payment', 'book_shipment', 'send_email'];
 
 /** Per-task faults (pgKill is run-wide) and the chance each is drawn for a task. */
@@ -46,6 +53,8 @@ const TASK_FAULTS: [FaultName, number][] = [
   ['dupStart', 0.2],
   ['redecide', 0.25],
   ['reset', 0.12],
+  ['startAfterDone', 0.15],
+  ['resetPastUndo', 0.1],
 ];
 
 /**
@@ -80,6 +89,15 @@ export function makePlan(runs: number, seed: number, enabled: readonly FaultName
       else if (r < 0.2) plan.declined = true;
     } else {
       plan.scenario = faults.includes('redecide') ? 'agent-repeat-charge' : pick(AGENT_SCENARIOS);
+    }
+    // Reset past a compensation: the task must have compensated after its charge. The agent's
+    // scripted model then diverges (told the charge was undone, it stops); the order saga fails anew.
+    if (faults.includes('resetPastUndo')) {
+      if (kind === 'agent' && !faults.includes('redecide')) plan.scenario = 'agent-abort-after-charge';
+      if (kind === 'order') {
+        plan.failAfter = 'book_shipment';
+        delete plan.declined;
+      }
     }
     plans.push(plan);
   }

@@ -37,6 +37,8 @@ export interface ChaosReport {
   duplicates: number;
   lostCompensations: number;
   missingEffects: number;
+  /** Tasks whose final status or saga state disagree with the downstream: must be 0. */
+  statusDisagreements: number;
   needsAttention: number;
   unfinished: number;
   stuckClaims: number;
@@ -148,7 +150,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     })();
 
     for (const task of plan)
-      for (const f of task.faults) if (!['kill', 'dupStart', 'reset'].includes(f)) count(f);
+      for (const f of task.faults)
+        if (!['kill', 'dupStart', 'reset', 'resetPastUndo', 'startAfterDone'].includes(f)) count(f);
     const outcomes: TaskOutcome[] = [];
     let next = 0;
     const ctx = { client, pool, sandbox, taskQueue, killWorker, count, timeoutMs: options.timeoutMs };
@@ -184,6 +187,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       duplicates: sum((a) => a.duplicates),
       lostCompensations: sum((a) => a.lostCompensations),
       missingEffects: sum((a) => a.missing),
+      statusDisagreements: sum((a) => a.statusDisagreements),
       needsAttention: states.compensation_failed ?? 0,
       unfinished: (states.unfinished ?? 0) + (states.failed ?? 0),
       stuckClaims: await stuckClaims(
@@ -210,6 +214,7 @@ export function chaosPassed(report: ChaosReport): boolean {
     report.lostCompensations === 0 &&
     report.unfinished === 0 &&
     report.missingEffects === 0 &&
+    report.statusDisagreements === 0 &&
     report.stuckClaims === 0
   );
 }

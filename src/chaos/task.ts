@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import {
   ApplicationFailure,
+  WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
   type Client,
 } from '@temporalio/client';
 import type pg from 'pg';
@@ -11,7 +13,8 @@ import { beforeFirstCharge } from '../reset-point.js';
 import type { Sandbox } from '../sandbox/index.js';
 import { EFFECTS } from '../tools/effects.js';
 import type { AgentInput, AgentResult } from '../workflows/agent-state.js';
-import { agentWorkflow, orderWorkflow } from '../workflows/index.js';
+import { agentWorkflow, orderWorkflow, sagaStateQuery } from '../workflows/index.js';
+import type { SagaState } from '../workflows/saga.js';
 import type { OrderInput, OrderResult } from '../workflows/order.js';
 import type { TaskOutcome, TaskState } from './audit.js';
 import type { TaskPlan } from './plan.js';
@@ -151,7 +154,7 @@ async function killAfterCommit(plan: TaskPlan, ctx: TaskContext, done: () => boo
   if (await ctx.killWorker(pending?.lastWorkerIdentity ?? undefined)) ctx.count('kill');
 }
 
-/** Resets a finished agent session to the workflow task before its charge; returns the new run's id. */
+/** Resets a finished task to the workflow task before its charge; returns the new run's id. */
 async function resetBeforeCharge(plan: TaskPlan, ctx: TaskContext): Promise<string | undefined> {
   const handle = ctx.client.workflow.getHandle(plan.workflowId);
   const { runId } = await handle.describe();
@@ -166,6 +169,61 @@ async function resetBeforeCharge(plan: TaskPlan, ctx: TaskContext): Promise<stri
     requestId: randomUUID(),
   });
   return response.runId ?? undefined;
+}
+
+/**
+ * Starts the finished task again the way a retrying backend would, and returns the run ID the start
+ * answered with: the finished run's when the start deduplicated, a new one when it ran the task again.
+ */
+async function startAgain(
+  plan: TaskPlan,
+  ctx: TaskContext,
+  start: () => Promise<{ firstExecutionRunId: string }>,
+): Promise<string> {
+  ctx.count('startAfterDone');
+  try {
+    await start();
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  const { runId } = await ctx.client.workflow.getHandle(plan.workflowId).describe();
+  return runId;
+}
+
+/** The saga state of the task's final run, as its query reports it; undefined when it cannot be read. */
+async function finalSaga(
+  plan: TaskPlan,
+  ctx: TaskContext,
+  runId: string | undefined,
+): Promise<SagaState | undefined> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await ctx.client.workflow.getHandle(plan.workflowId, runId).query(sagaStateQuery);
+    } catch {
+      await sleep(1000); // a killed worker is being replaced; queries of closed runs need one
+    }
+  }
+  return undefined;
+}
+
+/** A failed (compensated) order saga reset to before its charge: how the new run ended. */
+async function resetAfterFailure(
+  plan: TaskPlan,
+  ctx: TaskContext,
+): Promise<Omit<TaskOutcome, 'latencyMs'> | undefined> {
+  const newRun = await resetBeforeCharge(plan, ctx);
+  if (!newRun) return undefined;
+  ctx.count(plan.faults.includes('resetPastUndo') ? 'resetPastUndo' : 'reset');
+  const handle = ctx.client.workflow.getHandle<typeof orderWorkflow>(plan.workflowId, newRun);
+  let outcome: { state: TaskState; reason?: string };
+  try {
+    const result = await withTimeout(handle.result(), ctx.timeoutMs);
+    outcome = { state: result.status };
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    outcome = stateOf(err);
+  }
+  return { plan, ...outcome, saga: await finalSaga(plan, ctx, newRun) };
 }
 
 /** For an unfinished task: what its run is waiting on, from the server's view. */
@@ -192,6 +250,8 @@ export async function runTask(plan: TaskPlan, ctx: TaskContext): Promise<TaskOut
     taskQueue: ctx.taskQueue,
     workflowId: plan.workflowId,
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    // A finished task is never run again by a start: re-running it is a reset, never a retry's side effect.
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
   };
   const start = () =>
     plan.kind === 'order'
@@ -219,22 +279,67 @@ export async function runTask(plan: TaskPlan, ctx: TaskContext): Promise<TaskOut
       finished = true;
     });
     await killer;
-    if (plan.faults.includes('reset') && plan.kind === 'agent') {
+    let runId = starts[0]!.firstExecutionRunId;
+    let failure: unknown;
+    if (plan.faults.includes('reset') || plan.faults.includes('resetPastUndo')) {
       const newRun = await resetBeforeCharge(plan, ctx);
       if (newRun) {
-        ctx.count('reset');
-        result = await withTimeout(
-          ctx.client.workflow.getHandle<typeof agentWorkflow>(plan.workflowId, newRun).result(),
-          ctx.timeoutMs,
-        );
+        ctx.count(plan.faults.includes('resetPastUndo') ? 'resetPastUndo' : 'reset');
+        runId = newRun;
+        try {
+          result = await withTimeout(
+            ctx.client.workflow.getHandle<typeof agentWorkflow>(plan.workflowId, newRun).result(),
+            ctx.timeoutMs,
+          );
+        } catch (err) {
+          failure = err;
+        }
       }
+    }
+    if (plan.faults.includes('startAfterDone')) {
+      const again = await startAgain(plan, ctx, start);
+      if (again !== runId) {
+        return {
+          plan,
+          state: 'failed',
+          reason: `a start after the task finished ran it again (run ${again} after ${runId})`,
+          latencyMs: Date.now() - started,
+        };
+      }
+    }
+    const saga = await finalSaga(plan, ctx, runId);
+    if (failure !== undefined) {
+      if (failure instanceof WorkflowFailedError) {
+        return { plan, ...stateOf(failure), saga, latencyMs: Date.now() - started };
+      }
+      throw failure;
     }
     const state: TaskState = result.status === 'completed' ? 'completed' : result.status;
     const reason = 'reason' in result ? result.reason : undefined;
-    return { plan, state, ...(reason ? { reason } : {}), latencyMs: Date.now() - started };
+    return { plan, state, ...(reason ? { reason } : {}), saga, latencyMs: Date.now() - started };
   } catch (err) {
     finished = true;
-    if (err instanceof WorkflowFailedError) return { plan, ...stateOf(err), latencyMs: Date.now() - started };
+    if (err instanceof WorkflowFailedError) {
+      const saga = await finalSaga(plan, ctx, undefined);
+      if (plan.faults.includes('resetPastUndo') || plan.faults.includes('reset')) {
+        // Order sagas fail (compensated) before any reset; reset them past that compensation too.
+        const reset = await resetAfterFailure(plan, ctx);
+        if (reset) return { ...reset, latencyMs: Date.now() - started };
+      }
+      if (plan.faults.includes('startAfterDone')) {
+        const { runId } = await ctx.client.workflow.getHandle(plan.workflowId).describe();
+        const again = await startAgain(plan, ctx, start);
+        if (again !== runId) {
+          return {
+            plan,
+            state: 'failed',
+            reason: `a start after the task failed ran it again (run ${again} after ${runId})`,
+            latencyMs: Date.now() - started,
+          };
+        }
+      }
+      return { plan, ...stateOf(err), saga, latencyMs: Date.now() - started };
+    }
     return {
       plan,
       state: 'unfinished',

@@ -18,7 +18,17 @@ describe('chaos: a fixed-seed run with every fault', () => {
       },
     });
     expect(report.failing).toEqual([]);
-    expect(report).toMatchObject({ duplicates: 0, lostCompensations: 0, unfinished: 0, stuckClaims: 0 });
+    expect(report).toMatchObject({
+      duplicates: 0,
+      lostCompensations: 0,
+      statusDisagreements: 0,
+      unfinished: 0,
+      stuckClaims: 0,
+    });
+    expect(report.faults).toMatchObject({
+      startAfterDone: expect.any(Number),
+      resetPastUndo: expect.any(Number),
+    });
     expect(report.effectsObserved).toBe(report.effectsDistinct);
     expect(Object.values(report.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(10);
     expect(chaosPassed(report)).toBe(true);
