@@ -75,6 +75,9 @@ export function createPaymentsActivities(stripe: Stripe, ledger: Ledger) {
               currency: input.currency.toLowerCase(),
               confirm: true,
               payment_method: input.paymentMethod ?? 'pm_card_visa',
+              // Confirmed server-side with no customer to redirect: without this, API versions that
+              // enable automatic payment methods refuse `confirm: true` without a return_url.
+              automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
               description: `Order ${input.orderId}`,
               metadata: { order_id: input.orderId, customer_id: input.customerId, onceflow_key: intent.key },
             },

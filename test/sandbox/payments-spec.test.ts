@@ -152,6 +152,23 @@ describe('payments sandbox against Stripe’s OpenAPI spec', () => {
     expect(nested).toMatchObject({ code: 'parameter_unknown', param: 'colour' });
   });
 
+  it('takes automatic_payment_methods as Stripe does, and refuses an unknown field inside it', async () => {
+    const pi = await stripe.paymentIntents.create({
+      ...charge(tag()),
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+    });
+    expect(pi.status).toBe('succeeded');
+    const customer = tag();
+    const bad = await failure(
+      stripe.paymentIntents.create({
+        ...charge(customer),
+        automatic_payment_methods: { enabled: true, colour: 'blue' },
+      } as Stripe.PaymentIntentCreateParams),
+    );
+    expect(bad).toMatchObject({ statusCode: 400, code: 'parameter_unknown' });
+    expect(await count(customer)).toBe(0);
+  });
+
   it('accepts USD and answers it lower-cased', async () => {
     const pi = await stripe.paymentIntents.create({ ...charge(tag()), currency: 'USD' });
     expect(pi.currency).toBe('usd');

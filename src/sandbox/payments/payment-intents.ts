@@ -17,6 +17,7 @@ const CREATE_PARAMS = [
   'description',
   'metadata',
   'expand',
+  'automatic_payment_methods',
 ];
 
 /** Checks every parameter before anything is written: a refused request leaves no trace, as at Stripe. */
@@ -39,6 +40,33 @@ async function validateCreate(params: Params, client: pg.PoolClient) {
   const method = str(params, 'payment_method') ?? null;
   const card: CardOutcome | undefined = method === null ? undefined : TEST_PAYMENT_METHODS[method];
   if (method !== null && !card) throw missing('PaymentMethod', method, 'payment_method', 'param');
+  // Accepted and checked as Stripe does (the sandbox charges cards, which never redirect); not echoed.
+  const automatic = params.automatic_payment_methods;
+  if (automatic !== undefined) {
+    const {
+      enabled,
+      allow_redirects: redirects,
+      ...rest
+    } = typeof automatic === 'object' && automatic !== null ? (automatic as Record<string, unknown>) : {};
+    const unknown = Object.keys(rest)[0];
+    if (unknown !== undefined)
+      throw invalid(
+        `Received unknown parameter: automatic_payment_methods[${unknown}]`,
+        `automatic_payment_methods[${unknown}]`,
+        'parameter_unknown',
+      );
+    if (enabled !== 'true' && enabled !== 'false')
+      throw invalid(
+        'Missing required param: automatic_payment_methods[enabled].',
+        'automatic_payment_methods[enabled]',
+        'parameter_missing',
+      );
+    if (redirects !== undefined && redirects !== 'always' && redirects !== 'never')
+      throw invalid(
+        `Invalid automatic_payment_methods[allow_redirects]: must be one of always or never`,
+        'automatic_payment_methods[allow_redirects]',
+      );
+  }
   const confirm = bool(params, 'confirm') ?? false;
   if (confirm && !card) {
     throw invalid(
