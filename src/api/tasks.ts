@@ -1,184 +1,131 @@
-import { randomUUID } from 'node:crypto';
-import {
-  WorkflowFailedError,
-  WorkflowIdConflictPolicy,
-  WorkflowNotFoundError,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
-import type pg from 'pg';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { FastifyPluginCallback, FastifyReply } from 'fastify';
+import type { z } from 'zod';
 import { uiLink } from '../client.js';
-import { fingerprint } from '../idempotency/keys.js';
 import {
-  agentStatusQuery,
-  agentWorkflow,
-  orderWorkflow,
-  sagaStateQuery,
-  stepsQuery,
-  toolCallsQuery,
-  usageQuery,
-} from '../workflows/index.js';
-import { TASK_KIND, TASK_STATUS } from '../workflows/search-attributes.js';
-import type { CreateTask } from './schemas.js';
+  describeCurrentRun,
+  describeTask,
+  listTasks,
+  startTask,
+  type TaskReceipt,
+  type TaskService,
+} from '../tasks/index.js';
+import { approveUpdate, denyUpdate } from '../workflows/index.js';
+import { ApiError } from './errors.js';
+import { streamEvents } from './events.js';
+import { createTask, decision, listQuery, taskKey } from './schemas.js';
+import { routeSchema } from './validation.js';
 
-/** What the API needs to reach Temporal and our tables. */
-export interface TaskService {
-  client: Client;
-  pool: pg.Pool;
-  taskQueue: string;
-  uiUrl: string;
+/** Options of {@link taskRoutes}. */
+export interface TaskRoutesOptions extends TaskService {
+  /** SSE poll interval; default 500 ms. */
+  eventsIntervalMs?: number | undefined;
 }
 
-/** A request failure with the HTTP status and a stable code. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+const selfOf = (id: string) => `/tasks/${encodeURIComponent(id)}`;
 
-/**
- * Starts a task with workflow ID = the caller's Idempotency-Key (or taskId). The first body seen for a
- * key is remembered: the same key and body again attach to the same run (replayed); the same key with
- * another body is a 422; concurrent identical requests all land on one run (USE_EXISTING).
- */
-export async function startTask(
-  svc: TaskService,
-  body: CreateTask,
-  idempotencyKey: string | undefined,
-): Promise<{ workflowId: string; runId: string; replayed: boolean }> {
-  const key = idempotencyKey ?? body.taskId;
-  const workflowId = key ?? `task-${randomUUID()}`;
-  let replayed = false;
-  if (key) {
-    const fp = fingerprint(body);
-    const inserted = await svc.pool.query(
-      'INSERT INTO api_requests (key, fingerprint, workflow_id) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING',
-      [key, fp, workflowId],
-    );
-    if (inserted.rowCount === 0) {
-      const { rows } = await svc.pool.query<{ fingerprint: string }>(
-        'SELECT fingerprint FROM api_requests WHERE key = $1',
-        [key],
-      );
-      if (rows[0]?.fingerprint !== fp) {
-        throw new ApiError(
-          422,
-          'IDEMPOTENCY_KEY_REUSED',
-          `Idempotency-Key ${key} was first used with another request body (${rows[0]?.fingerprint ?? '?'} ≠ ${fp})`,
-        );
-      }
-      replayed = true;
-    }
-  }
-  const common = {
-    taskQueue: svc.taskQueue,
-    workflowId,
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+/** The body of `POST /tasks`, 201 and replayed 200 alike. */
+function receiptBody(svc: TaskService, receipt: TaskReceipt) {
+  const { replayed: _header, ...task } = receipt;
+  const runId = receipt.currentRunId ?? receipt.runId ?? undefined;
+  return {
+    ...task,
+    links: {
+      self: selfOf(receipt.workflowId),
+      events: `${selfOf(receipt.workflowId)}/events`,
+      ui: uiLink(svc.uiUrl, svc.client.options.namespace, receipt.workflowId, runId),
+    },
   };
-  const handle =
-    body.kind === 'agent'
-      ? await svc.client.workflow.start(agentWorkflow, {
-          ...common,
-          staticSummary: `agent task${body.customerId ? ` for ${body.customerId}` : ''}`,
-          staticDetails: body.prompt.slice(0, 500),
-          args: [
-            {
-              prompt: body.prompt,
-              ...(body.customerId ? { customerId: body.customerId } : {}),
-              ...(body.scenario ? { scenario: body.scenario } : {}),
-              ...(body.maxTurns ? { maxTurns: body.maxTurns } : {}),
-              ...(body.approvalLimit !== undefined ? { approvalLimit: body.approvalLimit } : {}),
+}
+
+/** `/tasks` and below: start, list, describe, approve, deny, cancel and follow tasks. */
+export function taskRoutes(options: TaskRoutesOptions): FastifyPluginCallback {
+  return (app, _options, done) => {
+    app.post(
+      '/tasks',
+      {
+        schema: {
+          summary: 'Start an agent task or an order saga, once per Idempotency-Key',
+          headers: {
+            type: 'object',
+            properties: {
+              'idempotency-key': {
+                type: 'string',
+                description: taskKey.description ?? 'visible ASCII, ≤ 255',
+              },
             },
-          ],
-        })
-      : await svc.client.workflow.start(orderWorkflow, {
-          ...common,
-          staticSummary: `order ${body.order.orderId} for ${body.order.customerId}`,
-          args: [
-            {
-              ...body.order,
-              ...(body.order.paymentMethod ? { paymentMethod: body.order.paymentMethod } : {}),
-            } as Parameters<typeof orderWorkflow>[0],
-          ],
+          },
+          body: routeSchema(createTask),
+        },
+      },
+      async (request, reply) => {
+        const key = request.headers['idempotency-key'];
+        if (Array.isArray(key)) throw new ApiError(400, 'INVALID_REQUEST', 'Idempotency-Key: send it once');
+        const receipt = await startTask(options, request.body as z.infer<typeof createTask>, {
+          idempotencyKey: key,
+          keyName: 'Idempotency-Key',
         });
-  return { workflowId, runId: handle.firstExecutionRunId, replayed };
-}
-
-function handleOf(svc: TaskService, id: string): WorkflowHandle {
-  return svc.client.workflow.getHandle(id);
-}
-
-/** Status, result, saga state, tool calls with keys and outcomes, usage, and the Web UI link. */
-export async function describeTask(svc: TaskService, id: string) {
-  const handle = handleOf(svc, id);
-  let description;
-  try {
-    description = await handle.describe();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new ApiError(404, 'TASK_NOT_FOUND', `no task ${id}`);
-    throw err;
-  }
-  const kind =
-    description.typedSearchAttributes.get(TASK_KIND) ??
-    (description.type === 'agentWorkflow' ? 'agent' : 'order');
-  const query = async <T>(fn: () => Promise<T>): Promise<T | null> => fn().catch(() => null);
-  const base = {
-    id,
-    runId: description.runId,
-    kind,
-    workflowStatus: description.status.name,
-    status: description.typedSearchAttributes.get(TASK_STATUS) ?? description.status.name.toLowerCase(),
-    startedAt: description.startTime.toISOString(),
-    closedAt: description.closeTime?.toISOString() ?? null,
-    link: uiLink(svc.uiUrl, svc.client.options.namespace, id, description.runId),
-    saga: await query(() => handle.query(sagaStateQuery)),
-  };
-  let result: unknown = null;
-  let failure: string | null = null;
-  if (description.status.name === 'COMPLETED') result = await handle.result();
-  if (description.status.name === 'FAILED' || description.status.name === 'CANCELLED') {
-    failure = await handle.result().then(
-      () => null,
-      (err: unknown) =>
-        err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : String(err),
+        if (receipt.replayed) void reply.header('idempotent-replayed', 'true');
+        return reply.code(receipt.replayed ? 200 : 201).send(receiptBody(options, receipt));
+      },
     );
-  }
-  if (kind === 'agent') {
-    return {
-      ...base,
-      result,
-      failure,
-      agent: await query(() => handle.query(agentStatusQuery)),
-      toolCalls: (await query(() => handle.query(toolCallsQuery))) ?? [],
-      usage: await query(() => handle.query(usageQuery)),
-    };
-  }
-  return { ...base, result, failure, toolCalls: (await query(() => handle.query(stepsQuery))) ?? [] };
-}
 
-/** Tasks by status, from the visibility store (search attribute OnceflowStatus). */
-export async function listTasks(svc: TaskService, status: string | undefined, limit: number) {
-  const query = status ? `OnceflowStatus = '${status.replace(/'/g, '')}'` : `OnceflowKind IS NOT NULL`;
-  const tasks: {
-    id: string;
-    runId: string;
-    kind: string | null;
-    status: string | null;
-    startedAt: string;
-  }[] = [];
-  for await (const wf of svc.client.workflow.list({ query })) {
-    tasks.push({
-      id: wf.workflowId,
-      runId: wf.runId,
-      kind: wf.typedSearchAttributes.get(TASK_KIND) ?? null,
-      status: wf.typedSearchAttributes.get(TASK_STATUS) ?? null,
-      startedAt: wf.startTime.toISOString(),
+    app.get(
+      '/tasks',
+      {
+        schema: {
+          summary: 'Tasks, one per workflow ID, with their current run',
+          querystring: routeSchema(listQuery),
+        },
+      },
+      async (request) => {
+        const q = request.query as z.infer<typeof listQuery>;
+        return { tasks: await listTasks(options, { status: q.status, limit: q.limit ?? 50 }) };
+      },
+    );
+
+    app.get(
+      '/tasks/:id',
+      { schema: { summary: 'A task: its current run, result, tool calls and runs' } },
+      async (request) => describeTask(options, (request.params as { id: string }).id),
+    );
+
+    const decide =
+      (approved: boolean) => async (request: { params: unknown; body: unknown }, reply: FastifyReply) => {
+        const id = (request.params as { id: string }).id;
+        await describeCurrentRun(options, id); // 404 for an unknown task
+        try {
+          const pending = await options.client.workflow
+            .getHandle(id)
+            .executeUpdate(approved ? approveUpdate : denyUpdate, {
+              args: [(request.body ?? {}) as z.infer<typeof decision>],
+            });
+          return reply.send({ id, decision: approved ? 'approved' : 'denied', call: pending });
+        } catch (err) {
+          // A closed task has nothing waiting either.
+          if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) {
+            throw new ApiError(409, 'NOTHING_TO_APPROVE', `task ${id} has no call waiting for approval`);
+          }
+          throw err;
+        }
+      };
+    app.post('/tasks/:id/approve', { schema: { body: routeSchema(decision.optional()) } }, decide(true));
+    app.post('/tasks/:id/deny', { schema: { body: routeSchema(decision.optional()) } }, decide(false));
+
+    app.post('/tasks/:id/cancel', async (request, reply) => {
+      const id = (request.params as { id: string }).id;
+      const { description } = await describeCurrentRun(options, id);
+      if (description.status.name !== 'RUNNING')
+        throw new ApiError(409, 'TASK_CLOSED', `task ${id} is ${description.status.name}`);
+      await options.client.workflow.getHandle(id).cancel();
+      return reply.code(202).send({ id, cancelling: true });
     });
-    if (tasks.length >= limit) break;
-  }
-  return tasks;
+
+    app.get('/tasks/:id/events', async (request, reply) => {
+      const id = (request.params as { id: string }).id;
+      await describeCurrentRun(options, id);
+      await streamEvents(options.client, id, request, reply, options.eventsIntervalMs ?? 500);
+    });
+    done();
+  };
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { describeTask } from '../api/tasks.js';
 import { uiLink } from '../client.js';
+import { describeTask, startTask, type TaskReceipt, type TaskService } from '../tasks/index.js';
 import {
   agentWorkflow,
   approveUpdate,
@@ -16,12 +16,80 @@ function callLine(c: ToolCallRecord): string {
   return `  turn ${c.turn}  ${c.name.padEnd(16)} ${c.outcome.padEnd(9)} ${c.key ? c.key.slice(0, 14) + '…' : ''}${c.error ? `  (${c.error})` : ''}`;
 }
 
+async function service(ctx: CliContext): Promise<TaskService> {
+  return {
+    client: await ctx.client(),
+    pool: ctx.pool(),
+    taskQueue: ctx.config.taskQueue,
+    uiUrl: ctx.config.temporalUiUrl,
+  };
+}
+
 async function status(ctx: CliContext, id: string) {
-  const client = await ctx.client();
-  return describeTask(
-    { client, pool: ctx.pool(), taskQueue: ctx.config.taskQueue, uiUrl: ctx.config.temporalUiUrl },
-    id,
+  return describeTask(await service(ctx), id);
+}
+
+/** What `run` says before following a task: started, or attached to the one the ID names. */
+function opening(receipt: TaskReceipt): string {
+  if (!receipt.replayed) return `task ${receipt.workflowId} started`;
+  if (receipt.workflowStatus === 'RUNNING')
+    return `task ${receipt.workflowId} is already running; following it`;
+  return `task ${receipt.workflowId} already ran (${receipt.status}); nothing started`;
+}
+
+/**
+ * Follows a task's current run: a line per tool call while it runs (at once for a finished one), then
+ * the result and the UI link. False when the task did not complete.
+ */
+async function follow(ctx: CliContext, receipt: TaskReceipt, json: boolean): Promise<boolean> {
+  const { workflowId, runId, replayed } = receipt;
+  const link = uiLink(
+    ctx.config.temporalUiUrl,
+    ctx.config.namespace,
+    workflowId,
+    receipt.currentRunId ?? runId ?? undefined,
   );
+  const ids = { workflowId, runId, currentRunId: receipt.currentRunId, replayed, link };
+  if (receipt.status === 'expired') {
+    const message = `task ${workflowId} ran before (run ${runId ?? 'unknown'}) and Temporal no longer has it; nothing started`;
+    ctx.print(message, { ...ids, status: 'expired' });
+    return false;
+  }
+  // No run ID: the handle follows the task to its current run.
+  const handle = (await ctx.client()).workflow.getHandle<typeof agentWorkflow>(workflowId);
+  const tty = process.stderr.isTTY && !json;
+  let shown = 0;
+  let frame = 0;
+  let done = false;
+  const result = handle.result().finally(() => {
+    done = true;
+  });
+  result.catch(() => undefined);
+  if (!json) process.stderr.write(`${opening(receipt)}\n`);
+  const showCalls = async () => {
+    const calls = await handle.query(toolCallsQuery).catch(() => [] as ToolCallRecord[]);
+    if (!json)
+      for (const c of calls.slice(shown)) process.stderr.write(`${tty ? '\r\x1b[K' : ''}${callLine(c)}\n`);
+    shown = Math.max(shown, calls.length);
+  };
+  while (!done) {
+    await showCalls();
+    if (tty) process.stderr.write(`\r${FRAMES[frame++ % FRAMES.length]} waiting…`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  // The calls of the last moments (or all of them, for a task that had already finished).
+  await showCalls();
+  if (tty) process.stderr.write('\r\x1b[K');
+  try {
+    const r = await result;
+    ctx.print(`${r.status}: ${r.finalText}\n${r.usage.turns} model turns · ${link}`, { ...ids, ...r });
+    return r.status === 'completed';
+  } catch (err) {
+    const message =
+      err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    ctx.print(`failed: ${message}\n${link}`, { ...ids, status: 'failed', error: message });
+    return false;
+  }
 }
 
 /** `run`, `status`, `approve`, `deny`, `cancel`. */
@@ -32,63 +100,25 @@ export function registerTaskCommands(program: Command): void {
     .argument('<prompt>', 'what the agent should do')
     .option('--customer <id>', 'the customer the task acts for')
     .option('--scenario <name>', 'scripted sandbox scenario (the embedded model)', 'agent-happy-path')
-    .option('--id <taskId>', 'task (workflow) ID; the same ID attaches to the same task')
+    .option(
+      '--id <taskId>',
+      'task (workflow) ID and idempotency key: the same ID and prompt attach to the task (never a second run); another prompt under it is refused',
+    )
     .option('--json', 'print the final result as JSON only')
     .action(
       async (prompt: string, opts: { customer?: string; scenario: string; id?: string; json?: boolean }) => {
         await withContext({ json: Boolean(opts.json) }, async (ctx) => {
-          const client = await ctx.client();
-          const workflowId = opts.id ?? `run-${Date.now().toString(36)}`;
-          const handle = await client.workflow.start(agentWorkflow, {
-            taskQueue: ctx.config.taskQueue,
-            workflowId,
-            args: [
-              { prompt, scenario: opts.scenario, ...(opts.customer ? { customerId: opts.customer } : {}) },
-            ],
-          });
-          const tty = process.stderr.isTTY && !opts.json;
-          let shown = 0;
-          let frame = 0;
-          let done = false;
-          const result = handle.result().finally(() => {
-            done = true;
-          });
-          result.catch(() => undefined);
-          if (!opts.json) process.stderr.write(`task ${workflowId} started\n`);
-          while (!done) {
-            const calls = await handle.query(toolCallsQuery).catch(() => [] as ToolCallRecord[]);
-            if (!opts.json)
-              for (const c of calls.slice(shown))
-                process.stderr.write(`${tty ? '\r\x1b[K' : ''}${callLine(c)}\n`);
-            shown = Math.max(shown, calls.length);
-            if (tty) process.stderr.write(`\r${FRAMES[frame++ % FRAMES.length]} waiting…`);
-            await new Promise((r) => setTimeout(r, 200));
-          }
-          if (tty) process.stderr.write('\r\x1b[K');
-          const link = uiLink(
-            ctx.config.temporalUiUrl,
-            ctx.config.namespace,
-            workflowId,
-            handle.firstExecutionRunId,
+          const receipt = await startTask(
+            await service(ctx),
+            {
+              kind: 'agent',
+              prompt,
+              scenario: opts.scenario,
+              ...(opts.customer ? { customerId: opts.customer } : {}),
+            },
+            { idempotencyKey: opts.id, keyName: '--id' },
           );
-          try {
-            const r = await result;
-            ctx.print(`${r.status}: ${r.finalText}\n${r.usage.turns} model turns · ${link}`, {
-              workflowId,
-              link,
-              ...r,
-            });
-            return r.status === 'completed';
-          } catch (err) {
-            const message =
-              err instanceof Error
-                ? err.cause instanceof Error
-                  ? err.cause.message
-                  : err.message
-                : String(err);
-            ctx.print(`failed: ${message}\n${link}`, { workflowId, link, status: 'failed', error: message });
-            return false;
-          }
+          return follow(ctx, receipt, Boolean(opts.json));
         });
       },
     );

@@ -84,6 +84,41 @@ describe('the onceflow CLI against the real dev server', () => {
     expect(result.link).toContain(`/workflows/cli-${id}/`);
   });
 
+  it('run --id of a finished task prints its result and starts no second run', async () => {
+    const { id, prompt } = await customer();
+    const args = ['run', prompt, '--customer', `cust_${id}`, '--id', `cli-again-${id}`, '--json'];
+    const first = await cli(...args);
+    expect(first.code).toBe(0);
+    const { runId } = await env.client.workflow.getHandle(`cli-again-${id}`).describe();
+    const turns = await modelRequests(prompt);
+    expect(turns).toBe(5);
+
+    const again = await cli(...args);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      status: 'completed',
+      workflowId: `cli-again-${id}`,
+      runId,
+      replayed: true,
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    const runs: string[] = [];
+    for await (const wf of env.client.workflow.list({ query: `WorkflowId = 'cli-again-${id}'` }))
+      runs.push(wf.runId);
+    expect(runs).toEqual([runId]);
+    expect(await modelRequests(prompt)).toBe(turns);
+
+    const other = await cli('run', `${prompt} Twice.`, '--id', `cli-again-${id}`, '--json');
+    expect(other.code).toBe(1);
+    expect((JSON.parse(other.stdout) as { error: string }).error).toMatch(/^IDEMPOTENCY_KEY_REUSED/);
+  });
+
+  async function modelRequests(prompt: string): Promise<number> {
+    const response = await fetch(new URL('/__admin/stats', env.sandbox.addresses.model.baseURL));
+    const stats = (await response.json()) as { conversations: Record<string, number> };
+    return stats.conversations[prompt] ?? 0;
+  }
+
   it('status prints the task; an unknown task is one clear line and exit code 1', async () => {
     const { id, prompt } = await customer();
     await cli('run', prompt, '--scenario', 'agent-happy-path', '--id', `cli-st-${id}`, '--json');

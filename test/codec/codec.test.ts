@@ -1,13 +1,22 @@
+import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApi } from '../../src/api/index.js';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildApi, startApi } from '../../src/api/index.js';
 import { AesGcmCodec, codecFromEnv } from '../../src/codec/aes-gcm.js';
+import { findTemporalCli } from '../../src/dev/temporal-cli.js';
 import { agentWorkflow } from '../../src/workflows/index.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 
 const key = () => randomBytes(32);
+const run = promisify(execFile);
+// The official CLI, found as the dev server's binary is (TEMPORAL_CLI, PATH, the onceflow cache).
+const temporalCli = (() => {
+  const found = findTemporalCli();
+  return found?.kind === 'path' ? found.path : undefined;
+})();
 
 describe('AES-256-GCM payload codec', () => {
   it('round-trips payloads and marks them encrypted with the key id', async () => {
@@ -113,5 +122,68 @@ describe('AES-256-GCM payload codec', () => {
       expect(Buffer.from(out?.data ?? '', 'base64').toString()).toContain('Top secret');
       await api.close();
     });
+
+    it.skipIf(!temporalCli)(
+      'serves the official temporal CLI: a query without arguments and workflow show come back decoded',
+      async () => {
+        const id = randomUUID().slice(0, 8);
+        const client = new Client({
+          connection: env.client.connection,
+          namespace: env.namespace,
+          dataConverter: { payloadCodecs: [codec] },
+        });
+        const workflowId = `codec-cli-${id}`;
+        await client.workflow.execute(agentWorkflow, {
+          taskQueue: env.taskQueue,
+          workflowId,
+          args: [{ prompt: `Classified request ${id}: just say hello.`, scenario: 'agent-happy-path' }],
+        });
+        const api = await startApi({
+          client: env.client,
+          pool: env.pool,
+          taskQueue: env.taskQueue,
+          uiUrl: 'http://ui.test',
+          codec,
+          apiToken: 'tok',
+        });
+        const temporal = (...args: string[]) =>
+          run(
+            temporalCli ?? 'temporal',
+            [
+              ...args,
+              '--workflow-id',
+              workflowId,
+              '--codec-endpoint',
+              `${api.url}/codec`,
+              '--codec-auth',
+              'Bearer tok',
+              '--address',
+              inject('temporalAddress'),
+              '--namespace',
+              env.namespace,
+              '--output',
+              'json',
+            ],
+            { timeout: 30_000 },
+          );
+        try {
+          const query = await temporal('workflow', 'query', '--type', 'agentStatus');
+          expect(JSON.parse(query.stdout)).toMatchObject({
+            queryResult: [{ status: 'completed', pendingApproval: null }],
+          });
+          const show = await temporal('workflow', 'show');
+          type JsonPayload = { metadata: Record<string, string>; data: string };
+          const history = JSON.parse(show.stdout) as {
+            events: { workflowExecutionStartedEventAttributes?: { input: { payloads: JsonPayload[] } } }[];
+          };
+          const input = history.events[0]?.workflowExecutionStartedEventAttributes?.input.payloads[0];
+          const text = (b64: string | undefined) => Buffer.from(b64 ?? '', 'base64').toString();
+          expect(text(input?.metadata.encoding)).toBe('json/plain');
+          expect(text(input?.data)).toContain(`Classified request ${id}`);
+        } finally {
+          await api.close();
+        }
+      },
+    );
   });
 });
