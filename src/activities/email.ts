@@ -50,9 +50,21 @@ export function createEmailActivities(
       return { messageId, accepted: info.accepted.map((a) => (typeof a === 'string' ? a : a.address)) };
     } catch (err) {
       // 5xx is the server's final word on this message; 4xx and dropped connections are worth a retry.
-      const code = (err as { responseCode?: number }).responseCode;
+      const {
+        responseCode: code,
+        response,
+        command,
+      } = err as {
+        responseCode?: number;
+        response?: string;
+        command?: string;
+      };
       if (code !== undefined && code >= 500) {
-        throw new BusinessError('EMAIL_REJECTED', `SMTP ${code}: ${(err as Error).message}`);
+        throw new BusinessError('EMAIL_REJECTED', `SMTP ${code}: ${(err as Error).message}`, {
+          smtp_code: code,
+          smtp_response: response ?? null,
+          smtp_command: command ?? null,
+        });
       }
       throw err;
     }

@@ -61,8 +61,7 @@ function failureOf(err: unknown): { type: string | undefined; message: string; d
  * `type`, `code`, `decline_code`; the SMTP reply), so it can decide what to do next.
  */
 function errorBody(type: string, message: string, details: unknown): string {
-  const terms = typeof details === 'object' && details !== null && !Array.isArray(details) ? details : {};
-  return JSON.stringify({ error: { code: type, message, ...terms } });
+  return JSON.stringify({ error: { code: type, message, ...(details === undefined ? {} : { details }) } });
 }
 
 /**
