@@ -2,6 +2,8 @@
  * Regenerates test/fixtures/histories/*.json: histories of representative runs that `npm test` replays
  * against the current workflow code (test/workflows/replay.test.ts), so a change that breaks
  * determinism fails CI. Run on purpose, after an intended, compatible change: `npm run record-histories`.
+ * With names (`npm run record-histories -- agent-reset-past-undo`), only those fixtures are written and
+ * the others keep the code that recorded them.
  */
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +22,7 @@ import { buildActivityDeps, createWorker } from '../src/worker.js';
 import { agentWorkflow, approveUpdate, agentStatusQuery, orderWorkflow } from '../src/workflows/index.js';
 
 const OUT = join(import.meta.dirname, '..', 'test', 'fixtures', 'histories');
+const ONLY = process.argv.slice(2);
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 const scratch = mkdtempSync(join(tmpdir(), 'onceflow-histories-'));
@@ -56,6 +59,7 @@ async function customer(id: string) {
 }
 
 async function save(name: string, workflowId: string, runId?: string) {
+  if (ONLY.length > 0 && !ONLY.includes(name)) return;
   const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   // The workflow ID is part of the replay: intent keys derive from it.
   const json = historyToJSON(history);
@@ -135,6 +139,29 @@ try {
   });
   await client.workflow.getHandle('agent-reset', runId ?? undefined).result();
   await save('agent-after-reset', 'agent-reset', runId ?? undefined);
+
+  // A reset past a compensation: the charge is answered EFFECT_UNDONE, the model stops, and the run
+  // checks its steps against the ledger before completing (the reconcile patch).
+  const undone = await client.workflow.execute(agentWorkflow, {
+    ...tq,
+    workflowId: 'agent-reset-past-undo',
+    args: [{ prompt: await customer('pastundo'), scenario: 'agent-abort-after-charge' }],
+  });
+  if (undone.status !== 'compensated') throw new Error(`reset-past-undo fixture ended ${undone.status}`);
+  const undoneHandle = client.workflow.getHandle('agent-reset-past-undo');
+  const undonePoint = beforeFirstCharge((await undoneHandle.fetchHistory()).events ?? []);
+  const { runId: undoneRun } = await client.workflowService.resetWorkflowExecution({
+    namespace: stack.namespace,
+    workflowExecution: { workflowId: 'agent-reset-past-undo', runId: (await undoneHandle.describe()).runId },
+    reason: 'fixture: reset past the compensation',
+    workflowTaskFinishEventId: undonePoint?.eventId ?? null,
+    requestId: randomUUID(),
+  });
+  const after = await client.workflow
+    .getHandle<typeof agentWorkflow>('agent-reset-past-undo', undoneRun ?? undefined)
+    .result();
+  if (after.saga.steps.some((s) => s.status !== 'undone')) throw new Error('steps not undone after reset');
+  await save('agent-reset-past-undo', 'agent-reset-past-undo', undoneRun ?? undefined);
 } finally {
   worker.shutdown();
   await running;

@@ -44,7 +44,7 @@ import {
 } from './agent-state.js';
 import { ToolRunner } from './agent-tools.js';
 import { compensationCall, effectCall, modelCall, readCall } from './options.js';
-import { reconcileAfterReset } from './reconcile.js';
+import { reconcileBeforeComplete } from './reconcile.js';
 import { describeError, Saga, sagaStateUpserter } from './saga.js';
 import { sagaStateQuery } from './order.js';
 import { CUSTOMER, DUPLICATES_PREVENTED, TASK_KIND, TASK_STATUS } from './search-attributes.js';
@@ -254,7 +254,7 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
       lastText = finalText(content) || lastText;
       const calls = content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
       if (calls.length === 0) {
-        await reconcileAfterReset(saga);
+        await reconcileBeforeComplete(saga);
         saga.complete();
         setStatus('completed');
         setCurrentDetails('completed');

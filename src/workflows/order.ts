@@ -21,7 +21,7 @@ import {
 } from '../tools/effects.js';
 import { intentFor, undoIntent } from './intents.js';
 import { compensationCall, effectCall } from './options.js';
-import { reconcileAfterReset } from './reconcile.js';
+import { reconcileBeforeComplete } from './reconcile.js';
 import { describeError, Saga, sagaStateUpserter, type SagaState } from './saga.js';
 import { CUSTOMER, TASK_KIND, TASK_STATUS } from './search-attributes.js';
 
@@ -249,7 +249,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
     );
     drill('send_email');
 
-    const undone = await reconcileAfterReset(saga);
+    const undone = await reconcileBeforeComplete(saga);
     if (undone.length > 0) {
       // A reset past a compensation: what this order consists of was undone, so it cannot complete.
       throw ApplicationFailure.nonRetryable(

@@ -1,26 +1,28 @@
-import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { readCall } from './options.js';
 import type { Saga } from './saga.js';
 
-const RECONCILE_AFTER_RESET = 'reconcile-undone-after-reset';
+const RECONCILE_BEFORE_COMPLETE = 'reconcile-undone-before-complete';
+
+const { undoneEffects } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumAttempts: 10 },
+});
 
 /**
- * After a reset, before a task reports `completed`: the run inherited step results from history, but
- * the run the reset replaced may have compensated those steps since (an abort, a failure). Asks the
- * ledger which of the steps this run believes in effect were undone and marks them `undone` in the
- * saga, so a completed task never reports an effect that is not in effect downstream. Only reset runs
- * (their run ID differs from the one on the started event) pay for the activity; histories recorded
- * before this check replay without it.
+ * Before a task reports `completed`: asks the ledger which of the steps this run believes in effect
+ * were undone since, and marks them `undone` in the saga. A run created by a reset inherits step
+ * results from history that the run it replaced may have compensated (an abort, a failure); without
+ * this check it would report them done. Workflow code cannot tell a reset run from a first run in a
+ * way that replays identically (a replayer sees a reset run with the run ID of its started event, a live worker with its own), so every
+ * run checks: one read-only local activity, one indexed query, no server round trip of its own.
+ * Histories recorded before the check replay without it.
  */
-export async function reconcileAfterReset(saga: Saga): Promise<string[]> {
-  const info = workflowInfo();
-  if (info.runId === info.originalExecutionRunId) return [];
+export async function reconcileBeforeComplete(saga: Saga): Promise<string[]> {
   const keys = saga.succeededKeys();
-  if (keys.length === 0 || !patched(RECONCILE_AFTER_RESET)) return [];
-  const { undoneEffects } = proxyActivities<Activities>(readCall);
+  if (keys.length === 0 || !patched(RECONCILE_BEFORE_COMPLETE)) return [];
   const undone = await undoneEffects.executeWithOptions(
-    { summary: `check ${keys.length} inherited effects after reset` },
+    { summary: `check ${keys.length} effects are still in effect` },
     [{ keys }],
   );
   if (undone.length > 0) saga.markUndone(undone);

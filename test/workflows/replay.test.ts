@@ -17,6 +17,7 @@ describe('replay regression: recorded histories replay against the current workf
         'agent-approval.json',
         'agent-continue-as-new-first-run.json',
         'agent-after-reset.json',
+        'agent-reset-past-undo.json',
         'release-0.1-agent-approval.json',
         'release-0.1-agent-continue-as-new-last-run.json',
         'release-0.1-order-happy-path.json',
