@@ -93,8 +93,8 @@ describe('onceflow replay and reset on encrypted runs (the `npm start` default)'
 
   let task: { workflowId: string; runIds: string[] };
   beforeAll(async () => {
-    // No saga effects, so the reset run skips the after-reset reconciliation (see the last test).
-    task = await resetTask('agent-unknown-tool');
+    // With effects: the reset run reconciles the steps it inherited, which has to replay as well.
+    task = await resetTask('agent-happy-path');
   }, 120_000);
 
   const okFor = (out: { stdout: string }, workflowId: string) =>
@@ -189,20 +189,4 @@ describe('onceflow replay and reset on encrypted runs (the `npm start` default)'
     expect(out.stderr.trim().split('\n')).toHaveLength(1);
     expect(out.stderr).toMatch(/not found/i);
   }, 60_000);
-
-  // Known failure: src/workflows/reconcile.ts decides "this is a reset run" with
-  // `runId !== originalExecutionRunId`. Temporal's replayer takes a run's ID from the started event's
-  // original run ID, so on replay every reset run looks like an original one, skips `patched()` and
-  // fails on the recorded `reconcile-undone-after-reset` marker. `it.fails` flips once that is fixed.
-  it.fails(
-    'replays a reset run whose saga holds effects (agent-happy-path)',
-    async () => {
-      const happy = await resetTask('agent-happy-path');
-      const out = await cli(keyK1, 'replay', happy.workflowId, '--json');
-      const results = okFor(out, happy.workflowId);
-      expect(results.map((r) => r.runId).sort()).toEqual([...happy.runIds].sort());
-      expect(results.filter((r) => !r.ok)).toEqual([]);
-    },
-    180_000,
-  );
 });
