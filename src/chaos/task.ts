@@ -280,7 +280,7 @@ export async function runTask(plan: TaskPlan, ctx: TaskContext): Promise<TaskOut
     });
     await killer;
     let runId = starts[0]!.firstExecutionRunId;
-    let failure: unknown;
+    let failure: Error | undefined;
     if (plan.faults.includes('reset') || plan.faults.includes('resetPastUndo')) {
       const newRun = await resetBeforeCharge(plan, ctx);
       if (newRun) {
@@ -292,7 +292,7 @@ export async function runTask(plan: TaskPlan, ctx: TaskContext): Promise<TaskOut
             ctx.timeoutMs,
           );
         } catch (err) {
-          failure = err;
+          failure = err instanceof Error ? err : new Error(String(err));
         }
       }
     }

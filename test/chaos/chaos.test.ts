@@ -25,10 +25,8 @@ describe('chaos: a fixed-seed run with every fault', () => {
       unfinished: 0,
       stuckClaims: 0,
     });
-    expect(report.faults).toMatchObject({
-      startAfterDone: expect.any(Number),
-      resetPastUndo: expect.any(Number),
-    });
+    expect(report.faults.startAfterDone).toBeGreaterThan(0);
+    expect(report.faults.resetPastUndo).toBeGreaterThan(0);
     expect(report.effectsObserved).toBe(report.effectsDistinct);
     expect(Object.values(report.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(10);
     expect(chaosPassed(report)).toBe(true);

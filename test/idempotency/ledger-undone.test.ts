@@ -19,10 +19,10 @@ describe('Ledger: effects done and then undone', () => {
 
   /** Performs the step, then its compensation under `key:undo`, as a saga would. */
   async function doThenUndo(intent: ReturnType<typeof freshIntent>) {
-    await ledger.once(intent.request(), async () => ({ receipt: 'r-1' }));
+    await ledger.once(intent.request(), () => Promise.resolve({ receipt: 'r-1' }));
     await ledger.once(
       { ...intent.request(), key: compensationKey(intent.key), fingerprint: fingerprint({ undo: true }) },
-      async () => ({ refunded: true }),
+      () => Promise.resolve({ refunded: true }),
     );
   }
 
@@ -38,27 +38,27 @@ describe('Ledger: effects done and then undone', () => {
 
   it('answers the same in transactional mode', async () => {
     const intent = freshIntent('create_row');
-    await ledger.onceInTransaction(intent.request(), async () => ({ row: 1 }));
+    await ledger.onceInTransaction(intent.request(), () => Promise.resolve({ row: 1 }));
     await ledger.onceInTransaction(
       { ...intent.request(), key: compensationKey(intent.key), fingerprint: fingerprint({ undo: true }) },
-      async () => ({ undone: true }),
+      () => Promise.resolve({ undone: true }),
     );
     const error = await ledger
-      .onceInTransaction(intent.request(), async () => ({ row: 2 }))
+      .onceInTransaction(intent.request(), () => Promise.resolve({ row: 2 }))
       .catch((err: unknown) => err);
     expect(error).toBeInstanceOf(EffectUndoneError);
   });
 
   it('still replays an effect whose compensation failed or never ran', async () => {
     const intent = freshIntent();
-    await ledger.once(intent.request(), async () => ({ receipt: 'r-1' }));
+    await ledger.once(intent.request(), () => Promise.resolve({ receipt: 'r-1' }));
     await ledger
       .once(
         { ...intent.request(), key: compensationKey(intent.key), fingerprint: fingerprint({ undo: true }) },
         () => Promise.reject(new BusinessError('REFUND_REFUSED', 'refused')),
       )
       .catch(() => undefined);
-    const again = await ledger.once(intent.request(), async () => ({ receipt: 'r-2' }));
+    const again = await ledger.once(intent.request(), () => Promise.resolve({ receipt: 'r-2' }));
     expect(again).toMatchObject({ outcome: 'replayed', result: { receipt: 'r-1' } });
   });
 
@@ -66,7 +66,7 @@ describe('Ledger: effects done and then undone', () => {
     const undone = freshIntent();
     const kept = freshIntent();
     await doThenUndo(undone);
-    await ledger.once(kept.request(), async () => ({ receipt: 'k' }));
+    await ledger.once(kept.request(), () => Promise.resolve({ receipt: 'k' }));
     const found = await ledger.undone([undone.key, kept.key, 'ik_unknown']);
     expect(found.map((f) => f.key)).toEqual([undone.key]);
     expect(found[0]?.undoneAt).toBeInstanceOf(Date);
@@ -86,7 +86,7 @@ describe('Ledger: effects done and then undone', () => {
     expect(await ledger.stepOutcome(declined.key)).toMatchObject({ status: 'not_performed' });
 
     const done = freshIntent();
-    await ledger.once(done.request(), async () => ({ receipt: 'd' }));
+    await ledger.once(done.request(), () => Promise.resolve({ receipt: 'd' }));
     expect(await ledger.stepOutcome(done.key)).toEqual({ status: 'performed', result: { receipt: 'd' } });
 
     const released = freshIntent();
