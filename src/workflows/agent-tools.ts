@@ -289,6 +289,6 @@ export class ToolRunner {
     if (!def.compensation || this.sagaKeys.has(intent.key)) return;
     this.sagaKeys.add(intent.key);
     this.steps.push({ tool: def.name, input, intent });
-    this.opts.saga.adopt(this.stepDefinition(def, input, intent), undefined);
+    this.opts.saga.adopt(this.stepDefinition(def, input, intent));
   }
 }

@@ -48,7 +48,7 @@ export interface SagaState {
 }
 
 /** One step of a saga and how to undo it. */
-export interface StepDefinition<T> {
+export interface StepDefinition {
   name: string;
   /** The step's intent key, shown in queries and attention items. */
   key?: string;
@@ -57,10 +57,13 @@ export interface StepDefinition<T> {
   /** True for effects that cannot be undone (an email); `compensate` is then a correcting action. */
   irreversible?: boolean;
   /**
-   * Undoes the step. Receives the step's result when the step finished, `undefined` when its outcome
-   * is unknown or it failed: it must treat "nothing to undo" as success and be idempotent (its own key).
+   * Undoes the step. It is called whatever the step's outcome (done, failed, unknown, or done in an
+   * earlier run before continue-as-new), so it reads what the step did where that is recorded (the
+   * ledger, by the step's key: see `undoing()` on the activity side), treats "nothing to undo" as
+   * success, and is idempotent under its own key. The saga holds no step results: a result kept in
+   * workflow state would be stale after continue-as-new or a reset, and would grow history.
    */
-  compensate: (result: T | undefined) => Promise<unknown>;
+  compensate: () => Promise<unknown>;
   /** What a person should do if `compensate` keeps failing. Default: "<undo> by hand". */
   personAction?: string;
 }
@@ -89,9 +92,8 @@ const compensations = () =>
   metricMeter.createCounter('onceflow_compensations', 'compensations', 'saga compensations by result');
 
 interface Entry {
-  def: StepDefinition<never>;
+  def: StepDefinition;
   state: SagaStepState;
-  result?: unknown;
 }
 
 /**
@@ -114,7 +116,7 @@ export class Saga {
   constructor(private readonly onChange: (state: SagaState) => void = () => undefined) {}
 
   /** Registers `def`'s compensation, then runs `action`. Rethrows the action's error. */
-  async step<T>(def: StepDefinition<T>, action: () => Promise<T>): Promise<T> {
+  async step<T>(def: StepDefinition, action: () => Promise<T>): Promise<T> {
     if (
       this.status === 'compensating' ||
       this.status === 'compensated' ||
@@ -136,7 +138,6 @@ export class Saga {
     this.setStatus('running');
     try {
       const result = await action();
-      entry.result = result;
       entry.state.status = 'succeeded';
       this.notify();
       return result;
@@ -173,7 +174,7 @@ export class Saga {
    * Registers a step that already succeeded in an earlier run (continue-as-new carries the saga as
    * data; compensations are rebuilt from it), so a later failure still undoes it.
    */
-  adopt<T>(def: StepDefinition<T>, result: T | undefined): void {
+  adopt(def: StepDefinition): void {
     this.entries.push({
       def: def,
       state: {
@@ -183,7 +184,6 @@ export class Saga {
         irreversible: def.irreversible ?? false,
         undo: def.undo,
       },
-      result,
     });
     if (this.status === 'idle') this.status = 'running';
   }
@@ -210,7 +210,7 @@ export class Saga {
         entry.state.status = 'compensating';
         this.notify();
         try {
-          await entry.def.compensate(entry.result as never);
+          await entry.def.compensate();
           entry.state.status = 'compensated';
           compensations().add(1, { result: 'compensated' });
         } catch (err) {
