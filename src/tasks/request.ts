@@ -3,12 +3,17 @@ import { InvalidTaskRequestError } from './errors.js';
 
 /**
  * An idempotency key, which is also the task's workflow ID: the `Idempotency-Key` header, the body's
- * `taskId`, the CLI's `--id`. Visible ASCII (no spaces or control characters, so it survives a header,
- * a log line and a query) and at most 255 characters, well inside Temporal's workflow ID limit.
+ * `taskId`, the CLI's `--id`. Visible ASCII (no spaces or control characters, so it survives a header
+ * and a log line), at most 255 characters (well inside Temporal's workflow ID limit), and no quotes or
+ * backslash: Temporal's SQL visibility stores cannot match those in a `WorkflowId = '…'` query, so the
+ * task's runs could not be listed.
  */
 export const taskKey = z
   .string()
-  .regex(/^[\x21-\x7e]{1,255}$/, 'visible ASCII (no spaces), 1 to 255 characters');
+  .regex(
+    /^[\x21\x23-\x26\x28-\x5b\x5d-\x7e]{1,255}$/,
+    'visible ASCII without spaces, quotes or backslash, 1 to 255 characters',
+  );
 
 const reference = z
   .string()

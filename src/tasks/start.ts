@@ -59,7 +59,8 @@ export interface StartTaskOptions {
  *   `status: 'expired'` with the recorded run. Keys are kept in `api_requests` with no expiry.
  * - The same key with another body: {@link IdempotencyKeyReusedError} (HTTP 422), nothing started.
  * - A bad body or key, or a `taskId` that differs from the key: {@link InvalidTaskRequestError}.
- * - A workflow ID in Temporal that no key recorded (started by other means) is answered as a replay.
+ * - A workflow ID that no key recorded (started by other means): a closed one is answered as a
+ *   replay; a running one is attached to, but reported as started (`replayed: false`).
  *
  * A crash between recording the key and starting the workflow leaves the key unstarted: the next
  * call with it starts the task. Temporal and Postgres errors propagate; retrying is safe.
@@ -87,19 +88,21 @@ export async function startTask(
     );
   }
   if (claim.kind === 'started') return current(svc, key, claim.firstRunId);
-  let runId: string;
   try {
-    ({ runId } = await startWorkflow(svc, key, body));
+    const { runId } = await startWorkflow(svc, key, body);
+    if (claim.kind === 'new') {
+      await markStarted(svc.pool, key, runId);
+      return created(key, runId);
+    }
+    // The key was claimed before: a concurrent or retried request, attached to the running task.
   } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     // Closed under this ID: REJECT_DUPLICATE refused a second run, as it should.
-    const found = await current(svc, key, null);
-    await markStarted(svc.pool, key, found.runId);
-    return found;
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
-  await markStarted(svc.pool, key, runId);
-  // A claim that was already there is a concurrent or retried request: the run is someone else's.
-  return claim.kind === 'new' ? created(key, runId) : current(svc, key, runId);
+  // Temporal's first run of the chain, not the run USE_EXISTING answered (a reset may have moved on).
+  const found = await current(svc, key, null);
+  await markStarted(svc.pool, key, found.runId);
+  return found;
 }
 
 function created(workflowId: string, runId: string): TaskReceipt {

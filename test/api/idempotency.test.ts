@@ -109,6 +109,24 @@ describe('POST /tasks with a key whose task exists', () => {
     expect(listed).toEqual([expect.objectContaining({ id: key, runId: currentRunId })]);
   });
 
+  it('takes a key with URL-reserved characters: links and run listings reach its task', async () => {
+    const { body } = await agentTask(env);
+    const key = `it/${randomUUID()}?#%&=+@x`;
+    const first = (await post(body, key)).json<Receipt>();
+    expect(first.links.self).toBe(`/tasks/${encodeURIComponent(key)}`);
+    await env.client.workflow.getHandle(key).result();
+    expect((await post(body, key)).json<Receipt>()).toMatchObject({
+      runId: first.runId,
+      status: 'completed',
+    });
+    const task = await app.inject({ method: 'GET', url: first.links.self });
+    expect(task.statusCode).toBe(200);
+    expect(task.json<{ id: string; runs: { runId: string }[] }>()).toMatchObject({
+      id: key,
+      runs: [{ runId: first.runId }],
+    });
+  });
+
   it('answers a retained key whose workflow Temporal no longer has as expired, and starts nothing', async () => {
     const { body } = await agentTask(env);
     const key = `gone-${randomUUID()}`;

@@ -135,7 +135,7 @@ describe('the onceflow CLI against the real dev server', () => {
     await cli('run', prompt, '--scenario', 'agent-happy-path', '--id', `cli-rp-${id}`, '--json');
     const ok = await cli('replay', `cli-rp-${id}`, '--json');
     expect(ok.code).toBe(0);
-    expect(JSON.parse(ok.stdout)).toEqual({ results: [{ workflowId: `cli-rp-${id}`, ok: true }] });
+    expect(JSON.parse(ok.stdout)).toMatchObject({ results: [{ workflowId: `cli-rp-${id}`, ok: true }] });
 
     // The same workflow type, now sleeping before it starts: history no longer matches.
     const changed = join('src', 'workflows', `.changed-${id}.ts`);
