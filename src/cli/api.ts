@@ -1,4 +1,5 @@
 import { startApi } from '../api/index.js';
+import { resolveCodec } from '../codec/aes-gcm.js';
 import { connectClient } from '../client.js';
 import type { Config } from '../config.js';
 import { createPool } from '../db/pool.js';
@@ -12,13 +13,17 @@ export async function runApi(config: Config): Promise<void> {
     throw new ConfigError('DATABASE_URL is required for a standalone API (npm start runs one)');
   const pool = createPool(config.databaseUrl, config.pgPoolSize, 'onceflow-api');
   await migrate(pool);
-  const { client, close } = await connectClient(temporalConnectionOptions(config), config.namespace);
+  // The workers' payload codec (ONCEFLOW_CODEC_KEY, else the data dir's key): without it the API would
+  // start tasks with plaintext inputs and could not read their queries, results or the Web UI's payloads.
+  const codec = resolveCodec(config.dataDir);
+  const { client, close } = await connectClient(temporalConnectionOptions(config), config.namespace, codec);
   const api = await startApi({
     client,
     pool,
     taskQueue: config.taskQueue,
     uiUrl: config.temporalUiUrl,
     apiToken: config.apiToken,
+    codec,
     host: process.env.API_HOST ?? '127.0.0.1',
     port: config.apiPort,
   });

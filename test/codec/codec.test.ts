@@ -12,10 +12,12 @@ import { createTestEnv, type TestEnv } from '../support/env.js';
 
 const key = () => randomBytes(32);
 const run = promisify(execFile);
-// The official CLI, found as the dev server's binary is (TEMPORAL_CLI, PATH, the onceflow cache).
+// The official CLI, found as the dev server's binary is (TEMPORAL_CLI, PATH, the onceflow cache):
+// the suite's dev server runs from it, so it is always there when the suite runs.
 const temporalCli = (() => {
   const found = findTemporalCli();
-  return found?.kind === 'path' ? found.path : undefined;
+  if (found?.kind !== 'path') throw new Error('no temporal CLI found: run `npm run setup` first');
+  return found.path;
 })();
 
 describe('AES-256-GCM payload codec', () => {
@@ -123,67 +125,64 @@ describe('AES-256-GCM payload codec', () => {
       await api.close();
     });
 
-    it.skipIf(!temporalCli)(
-      'serves the official temporal CLI: a query without arguments and workflow show come back decoded',
-      async () => {
-        const id = randomUUID().slice(0, 8);
-        const client = new Client({
-          connection: env.client.connection,
-          namespace: env.namespace,
-          dataConverter: { payloadCodecs: [codec] },
+    it('serves the official temporal CLI: a query without arguments and workflow show come back decoded', async () => {
+      const id = randomUUID().slice(0, 8);
+      const client = new Client({
+        connection: env.client.connection,
+        namespace: env.namespace,
+        dataConverter: { payloadCodecs: [codec] },
+      });
+      const workflowId = `codec-cli-${id}`;
+      await client.workflow.execute(agentWorkflow, {
+        taskQueue: env.taskQueue,
+        workflowId,
+        args: [{ prompt: `Classified request ${id}: just say hello.`, scenario: 'agent-happy-path' }],
+      });
+      const api = await startApi({
+        client: env.client,
+        pool: env.pool,
+        taskQueue: env.taskQueue,
+        uiUrl: 'http://ui.test',
+        codec,
+        apiToken: 'tok',
+      });
+      const temporal = (...args: string[]) =>
+        run(
+          temporalCli,
+          [
+            ...args,
+            '--workflow-id',
+            workflowId,
+            '--codec-endpoint',
+            `${api.url}/codec`,
+            '--codec-auth',
+            'Bearer tok',
+            '--address',
+            inject('temporalAddress'),
+            '--namespace',
+            env.namespace,
+            '--output',
+            'json',
+          ],
+          { timeout: 30_000 },
+        );
+      try {
+        const query = await temporal('workflow', 'query', '--type', 'agentStatus');
+        expect(JSON.parse(query.stdout)).toMatchObject({
+          queryResult: [{ status: 'completed', pendingApproval: null }],
         });
-        const workflowId = `codec-cli-${id}`;
-        await client.workflow.execute(agentWorkflow, {
-          taskQueue: env.taskQueue,
-          workflowId,
-          args: [{ prompt: `Classified request ${id}: just say hello.`, scenario: 'agent-happy-path' }],
-        });
-        const api = await startApi({
-          client: env.client,
-          pool: env.pool,
-          taskQueue: env.taskQueue,
-          uiUrl: 'http://ui.test',
-          codec,
-          apiToken: 'tok',
-        });
-        const temporal = (...args: string[]) =>
-          run(
-            temporalCli ?? 'temporal',
-            [
-              ...args,
-              '--workflow-id',
-              workflowId,
-              '--codec-endpoint',
-              `${api.url}/codec`,
-              '--codec-auth',
-              'Bearer tok',
-              '--address',
-              inject('temporalAddress'),
-              '--namespace',
-              env.namespace,
-              '--output',
-              'json',
-            ],
-            { timeout: 30_000 },
-          );
-        try {
-          const query = await temporal('workflow', 'query', '--type', 'agentStatus');
-          expect(JSON.parse(query.stdout)).toMatchObject({
-            queryResult: [{ status: 'completed', pendingApproval: null }],
-          });
-          const show = await temporal('workflow', 'show');
-          type JsonPayload = { metadata: Record<string, string>; data: string };
-          const history = JSON.parse(show.stdout) as {
-            events: { workflowExecutionStartedEventAttributes?: { input: { payloads: JsonPayload[] } } }[];
-          };
-          const input = history.events[0]?.workflowExecutionStartedEventAttributes?.input.payloads[0];
-          const text = (b64: string | undefined) => Buffer.from(b64 ?? '', 'base64').toString();
-          expect(text(input?.metadata.encoding)).toBe('json/plain');
-          expect(text(input?.data)).toContain(`Classified request ${id}`);
-        } finally {
-          await api.close();
-        }
-      },
-    );
+        const show = await temporal('workflow', 'show');
+        type JsonPayload = { metadata: Record<string, string>; data: string };
+        const history = JSON.parse(show.stdout) as {
+          events: { workflowExecutionStartedEventAttributes?: { input: { payloads: JsonPayload[] } } }[];
+        };
+        const input = history.events[0]?.workflowExecutionStartedEventAttributes?.input.payloads[0];
+        const text = (b64: string | undefined) => Buffer.from(b64 ?? '', 'base64').toString();
+        expect(text(input?.metadata.encoding)).toBe('json/plain');
+        expect(text(input?.data)).toContain(`Classified request ${id}`);
+      } finally {
+        await api.close();
+      }
+    });
   });
 });
