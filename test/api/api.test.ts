@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi, startApi } from '../../src/api/index.js';
 import { auditPayments } from '../../src/sandbox/audit.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
+import { agentTask } from './fixtures.js';
 
 describe('backend HTTP API', () => {
   let env: TestEnv;
@@ -23,23 +24,7 @@ describe('backend HTTP API', () => {
     await env.close();
   });
 
-  async function agentBody(scenario = 'agent-happy-path') {
-    const id = randomUUID().slice(0, 8);
-    await env.pool.query('INSERT INTO customers (customer_id, name, email) VALUES ($1, $2, $3)', [
-      `cust_${id}`,
-      'Api',
-      `api-${id}@example.com`,
-    ]);
-    return {
-      id,
-      body: {
-        kind: 'agent' as const,
-        prompt: `Order for customer_id=cust_${id} email=api-${id}@example.com as order_id=ord_${id}.`,
-        customerId: `cust_${id}`,
-        scenario,
-      },
-    };
-  }
+  const agentBody = (scenario?: string) => agentTask(env, scenario);
 
   const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
     app.inject({ method: 'POST', url, payload: payload as object, headers });

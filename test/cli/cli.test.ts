@@ -1,13 +1,10 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
-
-const run = promisify(execFile);
 
 describe('the onceflow CLI against the real dev server', () => {
   let env: TestEnv;
@@ -19,32 +16,9 @@ describe('the onceflow CLI against the real dev server', () => {
     await env.close();
   });
 
-  async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const options = {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        TEMPORAL_ADDRESS: inject('temporalAddress'),
-        TEMPORAL_NAMESPACE: inject('namespace'),
-        DATABASE_URL: inject('databaseUrl'),
-        TASK_QUEUE: env.taskQueue,
-        // Away from a developer's .data/codec.key: the test worker reads plaintext payloads.
-        ONCEFLOW_DATA_DIR: join(tmpdir(), 'onceflow-cli-test'),
-      },
-      timeout: 120_000,
-    };
-    try {
-      const { stdout, stderr } = await run(
-        process.execPath,
-        ['--import', 'tsx', 'src/cli.ts', ...args],
-        options,
-      );
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
+  // Away from a developer's .data/codec.key: the test worker reads plaintext payloads.
+  const cli = (...args: string[]) =>
+    runCli(env.taskQueue, args, { ONCEFLOW_DATA_DIR: join(tmpdir(), 'onceflow-cli-test') });
 
   async function customer() {
     const id = randomUUID().slice(0, 8);

@@ -1,15 +1,12 @@
-import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AesGcmCodec } from '../../src/codec/aes-gcm.js';
 import { agentWorkflow } from '../../src/workflows/index.js';
+import { runCli } from '../support/cli.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
-
-const run = promisify(execFile);
 
 interface ReplayJson {
   results: { workflowId: string; runId: string; ok: boolean; error?: string }[];
@@ -33,32 +30,11 @@ describe('onceflow replay and reset on encrypted runs (the `npm start` default)'
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function cli(codecKey: string | undefined, ...args: string[]) {
-    const options = {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        TEMPORAL_ADDRESS: inject('temporalAddress'),
-        TEMPORAL_NAMESPACE: inject('namespace'),
-        DATABASE_URL: inject('databaseUrl'),
-        TASK_QUEUE: env.taskQueue,
-        ONCEFLOW_DATA_DIR: dataDir,
-        ...(codecKey ? { ONCEFLOW_CODEC_KEY: codecKey } : {}),
-      },
-      timeout: 120_000,
-    };
-    try {
-      const { stdout, stderr } = await run(
-        process.execPath,
-        ['--import', 'tsx', 'src/cli.ts', ...args],
-        options,
-      );
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
+  const cli = (codecKey: string | undefined, ...args: string[]) =>
+    runCli(env.taskQueue, args, {
+      ONCEFLOW_DATA_DIR: dataDir,
+      ...(codecKey ? { ONCEFLOW_CODEC_KEY: codecKey } : {}),
+    });
 
   /** An encrypted agent run, reset to its first workflow task and finished again: two runs, one ID. */
   async function resetTask(scenario: string): Promise<{ workflowId: string; runIds: string[] }> {
