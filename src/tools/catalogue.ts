@@ -31,6 +31,13 @@ export interface ToolDefinition<Input = Record<string, unknown>> {
   activity?: string;
   /** Side-effecting tools: how the intent key and fingerprint are derived. */
   effect?: EffectSpec;
+  /**
+   * Set on a tool that is the inverse of another effect (a refund of a charge): its intent is that
+   * effect's compensation intent (`<effect key>:undo`, fingerprint of the activity input), the same
+   * one the saga's compensation uses. So a refund the model asks for and the saga's refund are one
+   * intent, done once, and the ledger knows the charge was undone.
+   */
+  undoes?: EffectSpec;
   /** Maps the model's input to the activity's input (the fields the key is derived from). */
   toActivityInput?: (input: Input, ctx: ToolContext) => object;
   /** How to undo it; absent for tools with nothing to undo. */
@@ -187,6 +194,7 @@ export const TOOLS: Record<string, ToolDefinition> = Object.fromEntries(
       kind: 'side_effecting',
       activity: 'refundPayment',
       effect: EFFECTS.refund_payment,
+      undoes: EFFECTS.charge_payment,
       toActivityInput: (i, ctx) => ({
         orderId: i.order_id,
         customerId: i.customer_id,

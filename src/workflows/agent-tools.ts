@@ -194,7 +194,9 @@ export class ToolRunner {
       }
     }
 
-    const intent = intentFor(def.effect!, activityInput);
+    const intent = def.undoes
+      ? undoIntent(intentFor(def.undoes, activityInput), activityInput)
+      : intentFor(def.effect!, activityInput);
     const approvalReason = def.approval?.(input, this.opts.policy);
     if (approvalReason) {
       const decision = await this.opts.approve(call, def, approvalReason);

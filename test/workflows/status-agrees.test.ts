@@ -125,6 +125,31 @@ describe('final status agrees with the downstream', () => {
     expect(calls.filter((c) => c.outcome === 'replayed' && c.name === 'charge_payment')).toEqual([]);
   });
 
+  it('a refund the model asks for undoes the charge: reported undone on completion, one refund on abort', async () => {
+    const done = await customer();
+    const completed = await env.client.workflow.execute(agentWorkflow, {
+      taskQueue: env.taskQueue,
+      workflowId: `refund-done-${done.id}`,
+      args: [agentInput(done, 'agent-refund-then-done')],
+    });
+    expect(completed.status).toBe('completed');
+    expect(completed.saga.steps.map((s) => [s.name.split(' ')[0], s.status])).toEqual([
+      ['create_order', 'succeeded'],
+      ['charge_payment', 'undone'],
+    ]);
+    expect(await downstream(done)).toEqual({ charges: 1, refunds: 1, net: 0, orders: ['created'] });
+
+    const aborted = await customer();
+    const compensated = await env.client.workflow.execute(agentWorkflow, {
+      taskQueue: env.taskQueue,
+      workflowId: `refund-abort-${aborted.id}`,
+      args: [agentInput(aborted, 'agent-refund-then-abort')],
+    });
+    expect(compensated.status).toBe('compensated');
+    expect(compensated.saga.status).toBe('compensated');
+    expect(await downstream(aborted)).toEqual({ charges: 1, refunds: 1, net: 0, orders: ['cancelled'] });
+  });
+
   it('an order saga reset past its compensation ends compensated again, with no new effect', async () => {
     const t = await customer();
     const input: OrderInput = {
