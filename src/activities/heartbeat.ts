@@ -21,6 +21,8 @@ export function heartbeating<T extends Record<string, AnyActivity>>(activities: 
         } catch {
           return fn(...args); // called directly, outside a worker
         }
+        // Local activities run inside the workflow task and have no heartbeat to send.
+        if (ctx.info.isLocal) return fn(...args);
         ctx.heartbeat();
         const timer = setInterval(() => ctx.heartbeat(), HEARTBEAT_INTERVAL_MS);
         try {
