@@ -50,6 +50,19 @@ describe('final status agrees with the downstream', () => {
     };
   }
 
+  function orderInput(t: Awaited<ReturnType<typeof customer>>, overrides: Partial<OrderInput>): OrderInput {
+    return {
+      orderId: t.orderId,
+      customerId: t.customerId,
+      email: t.email,
+      items: [{ sku: 'mug', quantity: 2, unitAmount: 1250 }],
+      currency: 'usd',
+      shippingAddress: { name: 'Ada', line1: '1 Loop St', city: 'Lyon', postalCode: '69001', country: 'FR' },
+      compensationRetry: { initialInterval: '100 milliseconds', maximumAttempts: 3 },
+      ...overrides,
+    };
+  }
+
   async function downstream(t: { orderId: string; customerId: string }) {
     const payments = (await auditPayments(env.pool, { customer: t.customerId })).customers[0];
     const orders = await env.pool.query<{ status: string }>('SELECT status FROM orders WHERE order_id = $1', [
@@ -152,16 +165,7 @@ describe('final status agrees with the downstream', () => {
 
   it('an order saga reset past its compensation ends compensated again, with no new effect', async () => {
     const t = await customer();
-    const input: OrderInput = {
-      orderId: t.orderId,
-      customerId: t.customerId,
-      email: t.email,
-      items: [{ sku: 'mug', quantity: 2, unitAmount: 1250 }],
-      currency: 'usd',
-      shippingAddress: { name: 'Ada', line1: '1 Loop St', city: 'Lyon', postalCode: '69001', country: 'FR' },
-      failAfter: 'book_shipment',
-      compensationRetry: { initialInterval: '100 milliseconds', maximumAttempts: 3 },
-    };
+    const input = orderInput(t, { failAfter: 'book_shipment' });
     const workflowId = `undone-order-${t.id}`;
     const first = await env.client.workflow
       .execute(orderWorkflow, { taskQueue: env.taskQueue, workflowId, args: [input] })
@@ -186,18 +190,7 @@ describe('final status agrees with the downstream', () => {
         .execute(orderWorkflow, {
           taskQueue: env.taskQueue,
           workflowId: `declined-${t.id}`,
-          args: [
-            {
-              orderId: t.orderId,
-              customerId: t.customerId,
-              email: t.email,
-              items: [{ sku: 'mug', quantity: 1, unitAmount: 1250 }],
-              currency: 'usd',
-              shippingAddress: { name: 'A', line1: '1 St', city: 'Lyon', postalCode: '69001', country: 'FR' },
-              paymentMethod: 'pm_card_chargeDeclined',
-              compensationRetry: { initialInterval: '100 milliseconds', maximumAttempts: 3 },
-            },
-          ],
+          args: [orderInput(t, { paymentMethod: 'pm_card_chargeDeclined' })],
         })
         .catch((err: unknown) => err);
     });
