@@ -45,8 +45,7 @@ import {
 import { ToolRunner } from './agent-tools.js';
 import { compensationCall, effectCall, modelCall, readCall } from './options.js';
 import { reconcileBeforeComplete } from './reconcile.js';
-import { describeError, Saga, sagaStateUpserter } from './saga.js';
-import { sagaStateQuery } from './order.js';
+import { describeError, Saga, sagaStateQuery, sagaStateUpserter } from './saga.js';
 import { CUSTOMER, DUPLICATES_PREVENTED, TASK_KIND, TASK_STATUS } from './search-attributes.js';
 
 const DEFAULT_SYSTEM =

@@ -22,7 +22,7 @@ import {
 import { intentFor, undoIntent } from './intents.js';
 import { compensationCall, effectCall } from './options.js';
 import { reconcileBeforeComplete } from './reconcile.js';
-import { describeError, Saga, sagaStateUpserter, type SagaState } from './saga.js';
+import { describeError, Saga, sagaStateQuery, sagaStateUpserter } from './saga.js';
 import { CUSTOMER, TASK_KIND, TASK_STATUS } from './search-attributes.js';
 
 /** The steps of an order, in order. */
@@ -68,8 +68,6 @@ export interface OrderResult {
   steps: StepRecord[];
 }
 
-/** The saga's state: steps, their keys and statuses, and what needs a person. */
-export const sagaStateQuery = defineQuery<SagaState>('sagaState');
 /** The side effects performed so far, with keys and whether the ledger executed or replayed them. */
 export const stepsQuery = defineQuery<StepRecord[]>('steps');
 

@@ -2,6 +2,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  defineQuery,
   isCancellation,
   metricMeter,
   patched,
@@ -46,6 +47,9 @@ export interface SagaState {
   steps: SagaStepState[];
   needsAttention: AttentionItem[];
 }
+
+/** The saga's state: steps, their keys and statuses, and what needs a person. Any saga workflow. */
+export const sagaStateQuery = defineQuery<SagaState>('sagaState');
 
 /** One step of a saga and how to undo it. */
 export interface StepDefinition {
