@@ -22,6 +22,7 @@ export function printReport(report: ChaosReport, write: (line: string) => void):
   const rows: [string, string][] = [
     ['runs', String(report.runs)],
     ['seed', String(report.seed)],
+    ['payloads', report.encrypted ? 'encrypted (AES-256-GCM)' : 'plaintext'],
     ...Object.entries(report.faults)
       .sort()
       .map(([k, v]): [string, string] => [`faults injected: ${k}`, String(v)]),
@@ -51,6 +52,7 @@ const program = new Command()
   .option('--workers <n>', 'worker processes', int, 2)
   .option('--concurrency <n>', 'tasks in flight at once', int, 8)
   .option('--timeout <ms>', 'per task', int, 120_000)
+  .option('--plaintext', 'run without payload encryption (default: encrypted, as npm start runs)')
   .action(
     async (opts: {
       runs: number;
@@ -59,6 +61,7 @@ const program = new Command()
       workers: number;
       concurrency: number;
       timeout: number;
+      plaintext?: boolean;
     }) => {
       Runtime.install({ logger: new DefaultLogger('ERROR') });
       const began = Date.now();
@@ -69,6 +72,7 @@ const program = new Command()
         workers: opts.workers,
         concurrency: opts.concurrency,
         timeoutMs: opts.timeout,
+        encrypt: !opts.plaintext,
         log: (line) => process.stderr.write(`chaos: ${line}\n`),
       });
       printReport(report, (line) => process.stdout.write(`${line}\n`));

@@ -40,6 +40,8 @@ const AGENT_SCENARIOS = [
   'agent-abort-after-charge',
   'agent-invalid-input',
   'agent-declined-charge',
+  'agent-refund-then-done',
+  'agent-refund-then-abort',
 ] as const;
 const FAIL_STEPS: OrderStep[] = ['charge_payment', 'book_shipment', 'send_email'];
 

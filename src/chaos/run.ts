@@ -1,7 +1,9 @@
 import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import { codecFromEnv } from '../codec/aes-gcm.js';
 import { loadConfig } from '../config.js';
 import { createPool } from '../db/pool.js';
 import { migrate } from '../db/migrate.js';
@@ -22,6 +24,11 @@ export interface ChaosOptions {
   concurrency: number;
   /** Per task; past it the task counts as unfinished. */
   timeoutMs: number;
+  /**
+   * Encrypt payloads with a fresh AES-256-GCM key on the workers and the chaos client, as `npm start`
+   * does. Default true: the default setup is the one users run.
+   */
+  encrypt?: boolean;
   /** An existing dev server and Postgres; default: start an ephemeral stack. */
   env?: { temporalAddress: string; namespace: string; databaseUrl: string };
   log?: (line: string) => void;
@@ -30,6 +37,8 @@ export interface ChaosOptions {
 export interface ChaosReport {
   runs: number;
   seed: number;
+  /** Whether payloads were encrypted (the `npm start` default). */
+  encrypted: boolean;
   faults: Record<string, number>;
   states: Record<string, number>;
   effectsObserved: number;
@@ -80,9 +89,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     cleanups.push(sandbox.stop);
     const sandboxFile = join(scratch, 'sandbox.json');
     writeSandboxAddresses(sandboxFile, sandbox.addresses);
+    const codecKey = options.encrypt === false ? undefined : `k1:${randomBytes(32).toString('base64')}`;
+    const codec = codecKey ? codecFromEnv({ ONCEFLOW_CODEC_KEY: codecKey }) : undefined;
     const connection = await Connection.connect({ address: env.temporalAddress });
     cleanups.push(() => connection.close());
-    const client = new Client({ connection, namespace: env.namespace });
+    const client = new Client({
+      connection,
+      namespace: env.namespace,
+      ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}),
+    });
     const taskQueue = `chaos-${options.seed}-${Date.now()}`;
 
     const plan = makePlan(options.runs, options.seed, options.faults);
@@ -109,7 +124,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         TASK_QUEUE: taskQueue,
         SANDBOX_FILE: sandboxFile,
         PG_POOL_SIZE: '6',
-        ONCEFLOW_DATA_DIR: scratch, // no codec key there: payloads stay plaintext, like the chaos client
+        ONCEFLOW_DATA_DIR: scratch, // no key file there: the codec is ONCEFLOW_CODEC_KEY or none
+        ...(codecKey ? { ONCEFLOW_CODEC_KEY: codecKey } : {}),
       });
       workers[slot] = worker;
       worker.child.once('exit', () => {
@@ -180,6 +196,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     return {
       runs: options.runs,
       seed: options.seed,
+      encrypted: codec !== undefined,
       faults: counts,
       states,
       effectsObserved: sum((a) => a.observed),

@@ -22,6 +22,8 @@ export interface WorkerProcessEnv {
   PG_POOL_SIZE?: string;
   /** Where the worker looks for the embedded default's codec key; point it elsewhere to run unencrypted. */
   ONCEFLOW_DATA_DIR?: string;
+  /** Payload codec keys (`id:base64,…`); absent: the data dir's key file, if any. */
+  ONCEFLOW_CODEC_KEY?: string;
   /** Serve Prometheus metrics on this port. */
   METRICS_PORT?: string;
   /** Sticky cache size; `0` evicts every workflow after each task. */

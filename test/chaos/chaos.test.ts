@@ -25,6 +25,7 @@ describe('chaos: a fixed-seed run with every fault', () => {
       unfinished: 0,
       stuckClaims: 0,
     });
+    expect(report.encrypted).toBe(true); // the npm start default
     expect(report.faults.startAfterDone).toBeGreaterThan(0);
     expect(report.faults.resetPastUndo).toBeGreaterThan(0);
     expect(report.effectsObserved).toBe(report.effectsDistinct);
