@@ -8,8 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Ledger } from '../src/idempotency/ledger.js';
-import { createWorker } from '../src/worker.js';
-import { agentWorkflow } from '../src/workflows/index.js';
+import { createOrderWorker } from '../examples/order-ops/worker.js';
+import { agentWorkflow } from '../examples/order-ops/workflows.js';
 import { benchEnv, drive, median, percentiles, writeResult } from './lib/env.js';
 
 const REPS = Number(process.env.BENCH_REPS ?? 3);
@@ -57,7 +57,7 @@ function timeLedger(ledger: Ledger): { ms: number } {
 export async function run(): Promise<void> {
   const env = await benchEnv();
   const ledgerTime = timeLedger(env.deps.ledger);
-  const worker = await createWorker({
+  const worker = await createOrderWorker({
     connection: env.native,
     namespace: env.stack.namespace,
     taskQueue: 'bench-agent',

@@ -7,8 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
-import { createWorker } from '../src/worker.js';
-import { orderWorkflow } from '../src/workflows/index.js';
+import { createOrderWorker } from '../examples/order-ops/worker.js';
+import { orderWorkflow } from '../examples/order-ops/workflows.js';
 import { createBareActivities } from './bare/activities.js';
 import { bareOrderWorkflow } from './bare/workflows.js';
 import { benchEnv, drive, median, percentiles, writeResult } from './lib/env.js';
@@ -25,7 +25,7 @@ export async function run(): Promise<void> {
   await env.pool
     .query(`CREATE TABLE IF NOT EXISTS bench_bare_orders (order_id text PRIMARY KEY, customer_id text, amount int);
                         CREATE TABLE IF NOT EXISTS bench_bare_shipments (shipment_id text PRIMARY KEY, order_id text)`);
-  const onceflowWorker = await createWorker({
+  const onceflowWorker = await createOrderWorker({
     connection: env.native,
     namespace: env.stack.namespace,
     taskQueue: 'bench-onceflow',

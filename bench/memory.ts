@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnWorkerProcess } from '../src/dev/worker-process.js';
 import { writeSandboxAddresses } from '../src/sandbox/index.js';
-import { agentStatusQuery, agentWorkflow } from '../src/workflows/index.js';
+import { agentWorkflow } from '../examples/order-ops/workflows.js';
+import { agentStatusQuery } from '../src/workflows/index.js';
 import { benchEnv, drive, median, writeResult } from './lib/env.js';
 
 const COUNTS = [0, 100, Number(process.env.BENCH_MEMORY_MAX ?? 1000)];

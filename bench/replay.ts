@@ -4,6 +4,7 @@
  * Target (goal): 200 turns < 1 s. Writes bench/results/replay.json; with BENCH_SAVE_HISTORY=<dir>, also
  * the histories (for profiling a replay).
  */
+import { sourceBundlerOptions } from '../src/dev/source-entries.js';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,8 +13,8 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import proto from '@temporalio/proto';
 import type { temporal as protoTypes } from '@temporalio/proto';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
-import { createWorker, WORKFLOWS_PATH } from '../src/worker.js';
-import { agentWorkflow } from '../src/workflows/index.js';
+import { createOrderWorker, WORKFLOWS_PATH } from '../examples/order-ops/worker.js';
+import { agentWorkflow } from '../examples/order-ops/workflows.js';
 import { benchEnv, median, writeResult } from './lib/env.js';
 
 // @temporalio/proto is CommonJS: under Node's ESM loader only its default export is reliable.
@@ -61,8 +62,12 @@ export async function run(): Promise<void> {
   for (const n of LENGTHS) writeFileSync(join(dir, `bench-replay-${n}.json`), JSON.stringify(scenario(n)));
   const env = await benchEnv({ scenariosDir: dir });
   const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error };
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
-  const worker = await createWorker({
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: quiet,
+    ...sourceBundlerOptions(),
+  });
+  const worker = await createOrderWorker({
     connection: env.native,
     namespace: env.stack.namespace,
     taskQueue: 'bench-replay',

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { spawnWorkerProcess, type WorkerProcess } from '../src/dev/worker-process.js';
 import { writeSandboxAddresses } from '../src/sandbox/index.js';
-import { orderWorkflow } from '../src/workflows/index.js';
+import { orderWorkflow } from '../examples/order-ops/workflows.js';
 import { benchEnv, drive, median, percentiles, writeResult } from './lib/env.js';
 
 const TASKS = Number(process.env.BENCH_SCALE_TASKS ?? 96);

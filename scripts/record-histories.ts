@@ -18,8 +18,9 @@ import { migrate } from '../src/db/migrate.js';
 import { startStack } from '../src/dev/stack.js';
 import { beforeFirstCharge } from '../src/reset-point.js';
 import { startSandbox } from '../src/sandbox/index.js';
-import { buildActivityDeps, createWorker } from '../src/worker.js';
-import { agentWorkflow, approveUpdate, agentStatusQuery, orderWorkflow } from '../src/workflows/index.js';
+import { buildOrderDeps, createOrderWorker } from '../examples/order-ops/worker.js';
+import { agentWorkflow, orderWorkflow } from '../examples/order-ops/workflows.js';
+import { approveUpdate, agentStatusQuery } from '../src/workflows/index.js';
 
 const OUT = join(import.meta.dirname, '..', 'test', 'fixtures', 'histories');
 const ONLY = process.argv.slice(2);
@@ -32,14 +33,14 @@ const pool = createPool(stack.databaseUrl, 4);
 await migrate(pool);
 const sandbox = await startSandbox({ pool });
 const a = sandbox.addresses;
-const deps = buildActivityDeps(loadConfig({}), pool, {
+const deps = buildOrderDeps(loadConfig({}), pool, {
   paymentsUrl: a.payments.url,
   smtpUrl: a.smtp.url,
   emailLookupUrl: a.emailApi.url,
   modelBaseUrl: a.model.baseURL,
 });
 const native = await NativeConnection.connect({ address: stack.temporalAddress });
-const worker = await createWorker({
+const worker = await createOrderWorker({
   connection: native,
   namespace: stack.namespace,
   taskQueue: 'histories',

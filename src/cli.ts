@@ -2,6 +2,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Command } from 'commander';
 import { resolveTemporalCli } from './dev/temporal-cli.js';
 import { loadConfig } from './config.js';
+import { loadDevApp } from './dev/app.js';
 import { start } from './dev/start.js';
 import { runApi } from './cli/api.js';
 import { errorLine } from './cli/context.js';
@@ -38,8 +39,12 @@ program
 program
   .command('start')
   .description('run the embedded default: dev server, Postgres, worker and a demo task; Ctrl-C stops all')
-  .action(async () => {
-    await start(loadConfig());
+  .option(
+    '--app <module>',
+    "a module whose default export is a DevApp (your worker and demo); default this repository's order example",
+  )
+  .action(async (opts: { app?: string }) => {
+    await start(loadConfig(), await loadDevApp(opts.app));
   });
 
 program

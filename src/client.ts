@@ -1,4 +1,10 @@
-import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  type ClientOptions,
+  type ClientPlugin,
+  type ConnectionOptions,
+} from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES } from './workflows/search-attributes.js';
 
@@ -34,7 +40,10 @@ export function uiLink(uiUrl: string, namespace: string, workflowId: string, run
  * Registers onceflow's search attributes on a server we did not start (`TEMPORAL_ADDRESS`).
  * Idempotent: attributes already present are left alone.
  */
-export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+export async function ensureSearchAttributes(
+  connection: Pick<Connection, 'operatorService'>,
+  namespace: string,
+): Promise<void> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const missing = SEARCH_ATTRIBUTES.filter((key) => !(key.name in (existing.customAttributes ?? {})));
   if (missing.length === 0) return;
@@ -52,3 +61,30 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
     searchAttributes: Object.fromEntries(missing.map((key) => [key.name, typeCode[key.type] ?? 2])),
   });
 }
+
+/**
+ * The client side of the onceflow plugin: adds the payload codec to a Temporal client, so it reads
+ * and writes what codec-encrypting workers do. `new Client({ connection, plugins: [onceflowClient({ codec })] })`.
+ */
+export class OnceflowClientPlugin implements ClientPlugin {
+  readonly name = 'onceflow';
+  constructor(private readonly options: { codec?: PayloadCodec | undefined }) {}
+
+  configureClient(options: Omit<ClientOptions, 'plugins'>): Omit<ClientOptions, 'plugins'> {
+    const codec = this.options.codec;
+    if (!codec) return options;
+    const codecs = options.dataConverter?.payloadCodecs ?? [];
+    return { ...options, dataConverter: { ...options.dataConverter, payloadCodecs: [...codecs, codec] } };
+  }
+}
+
+/** See {@link OnceflowClientPlugin}. */
+export function onceflowClient(options: { codec?: PayloadCodec | undefined } = {}): OnceflowClientPlugin {
+  return new OnceflowClientPlugin(options);
+}
+
+export { startTask, type StartTaskOptions, type TaskReceipt } from './tasks/start.js';
+export { describeTask, listTasks, type TaskService } from './tasks/index.js';
+export { AesGcmCodec, codecFromEnv, resolveCodec } from './codec/aes-gcm.js';
+export { ensurePruneSchedule } from './schedules.js';
+export { temporalConnectionOptions } from './temporal-connection.js';

@@ -7,6 +7,12 @@
 export abstract class OnceflowError extends Error {
   abstract readonly code: string;
   abstract readonly retryable: boolean;
+  /**
+   * True when the error is the tool's answer rather than a failure of the task: a declined card, a
+   * conflicting key, an effect already undone. The agent loop returns it to the model as an `is_error`
+   * tool result; any other error fails the activity for Temporal's retry policy, then the task.
+   */
+  readonly toldToModel: boolean = false;
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

@@ -1,147 +1,184 @@
-import { fileURLToPath, pathToFileURL } from 'node:url';
+/**
+ * `onceflow/worker`: the Temporal worker plugin. Add it to your own worker:
+ *
+ * ```ts
+ * const worker = await Worker.create({
+ *   plugins: [onceflow({ pool })],
+ *   workflowsPath, activities: { ...yourActivities }, taskQueue, connection,
+ * });
+ * ```
+ */
+import type Anthropic from '@anthropic-ai/sdk';
 import type { PayloadCodec } from '@temporalio/common';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
-import { existsSync, readFileSync } from 'node:fs';
+import {
+  Worker,
+  type NativeConnection,
+  type WorkerOptions,
+  type WorkerPlugin,
+  type ReplayWorkerOptions,
+} from '@temporalio/worker';
 import type pg from 'pg';
-import { createActivities, type ActivityDeps } from './activities/index.js';
-import { loadConfig, type Config } from './config.js';
-import { createDownstreamClients, type SandboxEndpoints } from './downstream.js';
-import { connectClient } from './client.js';
-import { resolveCodec } from './codec/aes-gcm.js';
-import { TranscriptStore } from './transcript/store.js';
-import { Ledger } from './idempotency/ledger.js';
-import { ensurePruneSchedule } from './schedules.js';
-import { temporalConnectionOptions } from './temporal-connection.js';
-import type { SandboxAddresses } from './sandbox/index.js';
-import { createPool } from './db/pool.js';
+import { createEngineActivities, type EngineActivities } from './activities/engine.js';
+import { ensureSearchAttributes } from './client.js';
+import { onceflowActivityInterceptor } from './activities/interceptor.js';
+import { loadConfig } from './config.js';
 import { migrate } from './db/migrate.js';
-import { ConfigError } from './errors.js';
+import { sourceBundlerOptions } from './dev/source-entries.js';
+import { createModelClient } from './model-client.js';
+import { Ledger } from './idempotency/ledger.js';
+import { TranscriptStore } from './transcript/store.js';
 
-/** Path of the workflow entry point the worker bundles. */
-export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+const DAY_MS = 24 * 3600 * 1000;
+
+/** Options of {@link onceflow}. Everything but `pool` has a default. */
+export interface OnceflowOptions {
+  /** Postgres for the ledger, stored transcripts and `task_events`. */
+  pool: pg.Pool;
+  /**
+   * The Anthropic client model turns use. Default: built from the environment — the real API with
+   * `ANTHROPIC_API_KEY`, or `ANTHROPIC_BASE_URL` (the sandbox model); its SDK retries are off, so
+   * Temporal owns retries and their history.
+   */
+  anthropic?: Anthropic;
+  /** Model name and `max_tokens` for agents that set none. Default `ANTHROPIC_MODEL`, `ANTHROPIC_MAX_TOKENS`. */
+  model?: { model?: string; maxTokens?: number };
+  /**
+   * Encrypts everything this worker writes to history, and stored transcripts, with this codec.
+   * Default: none (plaintext). Use the same codec on your clients (`onceflowClient` in `onceflow/client`).
+   */
+  codec?: PayloadCodec | undefined;
+  /** Days ledger rows and stored transcripts are kept (longer than your longest task). Default 30. */
+  retentionDays?: number;
+  /** Apply onceflow's Postgres migrations when a worker is created. Default true. */
+  migrate?: boolean;
+  /**
+   * Register onceflow's search attributes (`OnceflowStatus`, `OnceflowSagaState`, …) in the worker's
+   * namespace when missing; workflows upsert them. Default true; turn off where the worker may not
+   * call the operator API (Temporal Cloud: add them with `tcld` or the UI once instead).
+   */
+  registerSearchAttributes?: boolean;
+  /** A ledger to share (tests); default one on `pool`. */
+  ledger?: Ledger;
+  /** A transcript store to share; default one on `pool`. */
+  transcripts?: TranscriptStore;
+}
+
+/**
+ * The onceflow worker plugin: registers the engine's activities (model turns, ledger reconciliation
+ * and pruning, `recordEvent`) next to yours, wraps every activity so `effect()` finds the ledger and
+ * long activities heartbeat, and adds the payload codec. Your workflows file exports your agents and
+ * sagas (and `pruneLedgerWorkflow` if you schedule pruning). An activity name of yours that collides
+ * with an engine activity is refused when the worker is created.
+ */
+export class OnceflowPlugin implements WorkerPlugin {
+  readonly name = 'onceflow';
+  /** The ledger every `effect()` of this worker records in. */
+  readonly ledger: Ledger;
+  /** The engine's activities, as registered. */
+  readonly activities: EngineActivities;
+  private readonly options: OnceflowOptions;
+
+  constructor(options: OnceflowOptions) {
+    this.options = options;
+    const config = loadConfig();
+    const retentionMs = (options.retentionDays ?? config.ledgerRetentionDays) * DAY_MS;
+    this.ledger = options.ledger ?? new Ledger(options.pool, { retentionMs });
+    // Stored transcripts are encrypted with the key that encrypts history.
+    const transcripts = (options.transcripts ?? new TranscriptStore(options.pool, { retentionMs })).withCodec(
+      options.codec,
+    );
+    this.activities = createEngineActivities({
+      pool: options.pool,
+      ledger: this.ledger,
+      transcripts,
+      anthropic: options.anthropic ?? createModelClient(config),
+      model: {
+        model: options.model?.model ?? config.anthropicModel,
+        maxTokens: options.model?.maxTokens ?? config.anthropicMaxTokens,
+      },
+    });
+  }
+
+  async configureWorker(options: WorkerOptions): Promise<WorkerOptions> {
+    if (this.options.migrate !== false) await migrate(this.options.pool);
+    if (this.options.registerSearchAttributes !== false && options.connection) {
+      const namespace = options.namespace ?? 'default';
+      await ensureSearchAttributes(options.connection, namespace).catch((err: unknown) =>
+        // Not fatal here: a namespace that already has them works; one that lacks them fails its
+        // first workflow task with the server's message, which names the attribute.
+        console.warn(
+          `onceflow plugin: could not check search attributes in ${namespace}: ${err instanceof Error ? err.message : String(err)}`,
+        ),
+      );
+    }
+    const theirs = (options.activities ?? {}) as Record<string, unknown>;
+    const clash = Object.keys(this.activities).filter((name) => name in theirs);
+    if (clash.length > 0)
+      throw new TypeError(`onceflow plugin: activity names already taken by the engine: ${clash.join(', ')}`);
+    const codecs = options.dataConverter?.payloadCodecs ?? [];
+    return {
+      ...options,
+      activities: { ...this.activities, ...theirs },
+      interceptors: {
+        ...options.interceptors,
+        activity: [...(options.interceptors?.activity ?? []), onceflowActivityInterceptor(this.ledger)],
+      },
+      ...(this.options.codec
+        ? { dataConverter: { ...options.dataConverter, payloadCodecs: [...codecs, this.options.codec] } }
+        : {}),
+    };
+  }
+
+  configureReplayWorker(options: ReplayWorkerOptions): ReplayWorkerOptions {
+    return options;
+  }
+
+  async runWorker(worker: Worker, next: (w: Worker) => Promise<void>): Promise<void> {
+    try {
+      await next(worker);
+    } finally {
+      await this.ledger.flush(); // the buffered replay/conflict counters
+    }
+  }
+}
+
+/** The onceflow worker plugin; see {@link OnceflowPlugin}. */
+export function onceflow(options: OnceflowOptions): OnceflowPlugin {
+  return new OnceflowPlugin(options);
+}
 
 /** Options of {@link createWorker}. */
 export interface CreateWorkerOptions {
   connection: NativeConnection;
-  namespace: string;
+  namespace?: string;
   taskQueue: string;
-  /** The clients activities use, built once by the caller. */
-  deps: ActivityDeps;
-  /** A pre-built bundle (tests build one per run); default: bundle {@link WORKFLOWS_PATH}. */
+  /** The plugin, or its options. */
+  onceflow: OnceflowPlugin | OnceflowOptions;
+  /** Your activities. */
+  activities: object;
+  /** Your workflows file; or `workflowBundle`, pre-built. */
+  workflowsPath?: string;
   workflowBundle?: { code: string };
-  /** Payload codec (encryption) for everything this worker writes to history. */
-  codec?: PayloadCodec | undefined;
   /** Passed through; tests use `maxCachedWorkflows: 0` to force replay on every task. */
   overrides?: Partial<WorkerOptions>;
 }
 
-/** Creates a worker whose activities use the given clients (built once by the caller). */
+/** `Worker.create` with the onceflow plugin: the short way to a worker. */
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+  const plugin = options.onceflow instanceof OnceflowPlugin ? options.onceflow : onceflow(options.onceflow);
   return Worker.create({
     connection: options.connection,
-    namespace: options.namespace,
+    ...(options.namespace ? { namespace: options.namespace } : {}),
     taskQueue: options.taskQueue,
+    plugins: [plugin],
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({
-      ...options.deps,
-      // Stored transcripts are encrypted with the key that encrypts history.
-      transcripts: (options.deps.transcripts ?? new TranscriptStore(options.deps.pool)).withCodec(
-        options.codec,
-      ),
-    }),
-    ...(options.codec ? { dataConverter: { payloadCodecs: [options.codec] } } : {}),
+      : options.workflowsPath
+        ? { workflowsPath: options.workflowsPath, bundlerOptions: sourceBundlerOptions() }
+        : {}),
+    activities: options.activities,
     ...options.overrides,
   });
 }
 
-/** Reads the sandbox addresses `npm start` wrote, if any; undefined when the file is absent. */
-export function readSandboxEndpoints(file: string): SandboxEndpoints | undefined {
-  if (!existsSync(file)) return undefined;
-  const a = JSON.parse(readFileSync(file, 'utf8')) as SandboxAddresses;
-  return {
-    paymentsUrl: a.payments.url,
-    smtpUrl: a.smtp.url,
-    emailLookupUrl: a.emailApi.url,
-    modelBaseUrl: a.model.baseURL,
-  };
-}
-
-/** Builds the clients activities use, once per process. */
-export function buildActivityDeps(
-  config: Config,
-  pool: pg.Pool,
-  sandbox: SandboxEndpoints | undefined,
-): ActivityDeps {
-  const retentionMs = config.ledgerRetentionDays * 24 * 3600 * 1000;
-  return {
-    pool,
-    ledger: new Ledger(pool, { retentionMs }),
-    transcripts: new TranscriptStore(pool, { retentionMs }),
-    downstream: createDownstreamClients(config, sandbox),
-  };
-}
-
-/**
- * Runs a worker against `TEMPORAL_ADDRESS` (default localhost:7233) and `DATABASE_URL` until
- * SIGINT/SIGTERM, then drains in-flight tasks and closes the pool.
- */
-export async function main(): Promise<void> {
-  const config = loadConfig();
-  Runtime.install({
-    logger: new DefaultLogger('WARN'),
-    ...(config.metricsPort !== undefined
-      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.metricsPort}` } } } }
-      : {}),
-  });
-  if (!config.databaseUrl)
-    throw new ConfigError(
-      'DATABASE_URL is required to run a standalone worker (npm start runs an embedded one)',
-    );
-  const pool = createPool(config.databaseUrl, config.pgPoolSize, 'onceflow-worker');
-  await migrate(pool);
-  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
-  const deps = buildActivityDeps(config, pool, readSandboxEndpoints(config.sandboxFile));
-  const codec = resolveCodec(config.dataDir);
-  const admin = await connectClient(temporalConnectionOptions(config), config.namespace, codec);
-  await ensurePruneSchedule(admin.client, {
-    taskQueue: config.taskQueue,
-    retentionDays: config.ledgerRetentionDays,
-    maxTaskDays: config.taskMaxDays,
-  }).finally(() => admin.close());
-  try {
-    const worker = await createWorker({
-      connection,
-      namespace: config.namespace,
-      taskQueue: config.taskQueue,
-      deps,
-      codec,
-      overrides: {
-        ...(config.workerMaxConcurrentActivities !== undefined
-          ? { maxConcurrentActivityTaskExecutions: config.workerMaxConcurrentActivities }
-          : {}),
-        ...(config.workerMaxCachedWorkflows !== undefined
-          ? { maxCachedWorkflows: config.workerMaxCachedWorkflows }
-          : {}),
-      },
-    });
-    const running = worker.run();
-    console.log(
-      `onceflow worker: polling task queue "${config.taskQueue}" on ${config.temporalAddress ?? 'localhost:7233'}`,
-    );
-    await running;
-  } finally {
-    await connection.close();
-    await deps.ledger.close(); // flushes the buffered replay/conflict counters
-    deps.downstream.mailer.close();
-    await pool.end();
-  }
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main().catch((err: unknown) => {
-    console.error(`onceflow worker: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  });
-}
+export type { EngineActivities } from './activities/engine.js';

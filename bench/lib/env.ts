@@ -3,13 +3,13 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import type { ActivityDeps } from '../../src/activities/index.js';
+import type { OrderDeps } from '../../examples/order-ops/worker.js';
 import { loadConfig } from '../../src/config.js';
 import { createPool } from '../../src/db/pool.js';
 import { migrate } from '../../src/db/migrate.js';
 import { startStack } from '../../src/dev/stack.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { buildActivityDeps } from '../../src/worker.js';
+import { buildOrderDeps } from '../../examples/order-ops/worker.js';
 
 let installed = false;
 
@@ -29,7 +29,7 @@ export async function benchEnv(options: { scenariosDir?: string } = {}) {
     ...(options.scenariosDir ? { scenariosDir: options.scenariosDir } : {}),
   });
   const a = sandbox.addresses;
-  const deps: ActivityDeps = buildActivityDeps(loadConfig({}), pool, {
+  const deps: OrderDeps = buildOrderDeps(loadConfig({}), pool, {
     paymentsUrl: a.payments.url,
     smtpUrl: a.smtp.url,
     emailLookupUrl: a.emailApi.url,

@@ -7,7 +7,8 @@ import { resolveCodec, type AesGcmCodec } from '../codec/aes-gcm.js';
 import { encryptedKeyIds, missingKeyProblem } from '../codec/history-keys.js';
 import { Ledger } from '../idempotency/ledger.js';
 import { beforeFirstCharge } from '../reset-point.js';
-import { WORKFLOWS_PATH } from '../worker.js';
+import { DEFAULT_WORKFLOWS } from '../dev/app.js';
+import { sourceBundlerOptions } from '../dev/source-entries.js';
 import { errorLine, withContext } from './context.js';
 
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
@@ -87,7 +88,11 @@ async function replayRuns(
       yield { workflowId: run.workflowId, history };
     }
   }
-  const { code } = await bundleWorkflowCode({ workflowsPath: options.workflowsPath, logger: quiet });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: options.workflowsPath,
+    logger: quiet,
+    ...sourceBundlerOptions(),
+  });
   const replays = Worker.runReplayHistories(
     {
       workflowBundle: { code },
@@ -116,7 +121,11 @@ export function registerHistoryCommands(program: Command): void {
       'narrow the runs with a visibility query, e.g. "OnceflowCustomer = \'cust_42\'"',
     )
     .option('--limit <n>', 'replay at most n runs, newest first', positiveInt, DEFAULT_REPLAY_LIMIT)
-    .option('--workflows <path>', 'workflow code to replay against', WORKFLOWS_PATH)
+    .option(
+      '--workflows <path>',
+      "your workflows file, as your worker bundles it (default: this repository's order example)",
+      DEFAULT_WORKFLOWS,
+    )
     .option('--json', 'print JSON')
     .action(
       async (

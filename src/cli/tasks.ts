@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { uiLink } from '../client.js';
 import { describeTask, startTask, type TaskReceipt, type TaskService } from '../tasks/index.js';
 import {
-  agentWorkflow,
+  type AgentWorkflow,
   approveUpdate,
   denyUpdate,
   toolCallsQuery,
@@ -56,7 +56,7 @@ async function follow(ctx: CliContext, receipt: TaskReceipt, json: boolean): Pro
     return false;
   }
   // No run ID: the handle follows the task to its current run.
-  const handle = (await ctx.client()).workflow.getHandle<typeof agentWorkflow>(workflowId);
+  const handle = (await ctx.client()).workflow.getHandle<AgentWorkflow>(workflowId);
   const tty = process.stderr.isTTY && !json;
   let shown = 0;
   let frame = 0;

@@ -1,16 +1,12 @@
-import type { Client } from '@temporalio/client';
-import type { ActivityDeps } from '../activities/index.js';
 import { startApi } from '../api/index.js';
 import { NativeConnection } from '@temporalio/worker';
 import { connectClient, ensureSearchAttributes, uiLink } from '../client.js';
 import type { Config } from '../config.js';
 import { createPool } from '../db/pool.js';
 import { migrate } from '../db/migrate.js';
-import { DEMO_CUSTOMERS, seedDemoData } from '../db/seed.js';
-import { agentWorkflow } from '../workflows/index.js';
-import { startSandbox, writeSandboxAddresses, type Sandbox } from '../sandbox/index.js';
-import { buildActivityDeps, createWorker } from '../worker.js';
+import { sandboxEndpoints, startSandbox, writeSandboxAddresses, type Sandbox } from '../sandbox/index.js';
 import { PrerequisiteError } from '../errors.js';
+import type { DevApp, DevWorker } from './app.js';
 import { isPortFree } from './ports.js';
 import { resolveCodec } from '../codec/aes-gcm.js';
 import { ensurePruneSchedule, PRUNE_SCHEDULE_ID } from '../schedules.js';
@@ -19,49 +15,12 @@ import { startStack } from './stack.js';
 const log = (line: string) => process.stdout.write(`onceflow: ${line}\n`);
 
 /**
- * The demo agent session: the scripted model plays `agent-happy-path` for the seeded customer
- * cust_42. Each start uses a fresh order reference, so every start is a new task.
- */
-async function runDemo(client: Client, taskQueue: string, uiUrl: string | undefined, namespace: string) {
-  const stamp = new Date()
-    .toISOString()
-    .replace(/[-:TZ.]/g, '')
-    .slice(0, 14);
-  const orderId = `ord_${stamp}`;
-  const workflowId = `demo-${orderId}`;
-  const customer = DEMO_CUSTOMERS[0];
-  log(`demo: agent session ${workflowId} (scripted model, scenario agent-happy-path)`);
-  const handle = await client.workflow.start(agentWorkflow, {
-    taskQueue,
-    workflowId,
-    args: [
-      {
-        prompt: `Order 2 mugs and a box of tea for customer_id=${customer.customerId} email=${customer.email} as order_id=${orderId}, ship it and confirm by email.`,
-        customerId: customer.customerId,
-        scenario: 'agent-happy-path',
-      },
-    ],
-  });
-  const result = await handle.result();
-  for (const call of result.toolCalls) {
-    log(
-      `  turn ${call.turn}: ${call.name} → ${call.outcome}${call.key ? ` (${call.key.slice(0, 12)}…)` : ''}`,
-    );
-  }
-  log(`demo: ${result.status}: ${result.finalText}`);
-  log(
-    `demo: ${result.usage.turns} model turns, ${result.usage.inputTokens + result.usage.outputTokens} tokens`,
-  );
-  if (uiUrl)
-    log(`see it in the Temporal UI: ${uiLink(uiUrl, namespace, workflowId, handle.firstExecutionRunId)}`);
-}
-
-/**
  * `npm start`: the embedded default. Brings up Postgres and the Temporal dev server (unless configured
- * to use existing ones), runs a worker and a first task, prints its Web UI link and stays up until
- * SIGINT/SIGTERM, then drains the worker and stops everything it started.
+ * to use existing ones), the sandboxes, the app's worker (default: the order example), the API and
+ * the app's demo task, prints its Web UI link and stays up until SIGINT/SIGTERM, then drains the
+ * worker and stops everything it started.
  */
-export async function start(config: Config): Promise<void> {
+export async function start(config: Config, app: DevApp): Promise<void> {
   const began = Date.now();
   if (!(await isPortFree(config.apiPort))) {
     throw new PrerequisiteError(
@@ -79,7 +38,7 @@ export async function start(config: Config): Promise<void> {
   const pool = createPool(stack.databaseUrl, config.pgPoolSize);
   let connection: NativeConnection | undefined;
   let sandbox: Sandbox | undefined;
-  let deps: ActivityDeps | undefined;
+  let appWorker: DevWorker | undefined;
   let api: { url: string; close: () => Promise<void> } | undefined;
   const client = await connectClient(stack.temporalAddress, stack.namespace, codec).catch(
     async (err: unknown) => {
@@ -90,30 +49,26 @@ export async function start(config: Config): Promise<void> {
   try {
     const applied = await migrate(pool);
     if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
-    await seedDemoData(pool);
+    await app.seed?.(pool);
     sandbox = await startSandbox({ pool });
     const a = sandbox.addresses;
     writeSandboxAddresses(config.sandboxFile, a);
     log(
       `sandbox: payments ${a.payments.url}, SMTP ${a.smtp.url}, mailbox ${a.emailApi.url}, model ${a.model.baseURL}`,
     );
-    deps = buildActivityDeps(config, pool, {
-      paymentsUrl: a.payments.url,
-      smtpUrl: a.smtp.url,
-      emailLookupUrl: a.emailApi.url,
-      modelBaseUrl: a.model.baseURL,
-    });
-    for (const line of deps.downstream.describe) log(line);
     if (config.temporalAddress) await ensureSearchAttributes(client.connection, stack.namespace);
     connection = await NativeConnection.connect({ address: stack.temporalAddress });
-    const worker = await createWorker({
+    appWorker = await app.startWorker({
       connection,
       namespace: stack.namespace,
       taskQueue: config.taskQueue,
-      deps,
+      pool,
+      sandbox: sandboxEndpoints(a),
       codec,
+      config,
     });
-    const running = worker.run();
+    for (const line of appWorker.describe) log(line);
+    const running = appWorker.worker.run();
     api = await startApi({
       client: client.client,
       pool,
@@ -135,10 +90,18 @@ export async function start(config: Config): Promise<void> {
       `ledger prune schedule ${PRUNE_SCHEDULE_ID}: ${schedule} (retention ${config.ledgerRetentionDays} days)`,
     );
     log(
-      `worker polling task queue "${config.taskQueue}" (ready in ${((Date.now() - began) / 1000).toFixed(1)} s)`,
+      `${app.name} worker polling task queue "${config.taskQueue}" (ready in ${((Date.now() - began) / 1000).toFixed(1)} s)`,
     );
 
-    await runDemo(client.client, config.taskQueue, stack.uiUrl, stack.namespace);
+    if (app.demo) {
+      const { workflowId, runId } = await app.demo({
+        client: client.client,
+        taskQueue: config.taskQueue,
+        log,
+      });
+      if (stack.uiUrl)
+        log(`see it in the Temporal UI: ${uiLink(stack.uiUrl, stack.namespace, workflowId, runId)}`);
+    }
     log('up; press Ctrl-C to stop');
     await running;
   } finally {
@@ -146,8 +109,7 @@ export async function start(config: Config): Promise<void> {
     await api?.close().catch(() => undefined);
     await client.close().catch(() => undefined);
     await connection?.close().catch(() => undefined);
-    await deps?.ledger.close().catch(() => undefined);
-    deps?.downstream.mailer.close();
+    await appWorker?.close().catch(() => undefined);
     await sandbox?.stop().catch(() => undefined);
     await pool.end().catch(() => undefined);
     await stack.stop();

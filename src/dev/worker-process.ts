@@ -1,9 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const WORKER_ENTRY = fileURLToPath(new URL('../worker.ts', import.meta.url));
+/** The worker a process runs when none is named: this repository's order example. */
+export const DEFAULT_WORKER_ENTRY = fileURLToPath(
+  new URL('../../examples/order-ops/worker.ts', import.meta.url),
+);
+// tsx reads `paths` (the `onceflow/...` specifiers) from this tsconfig, whatever the cwd.
+const TSCONFIG = fileURLToPath(new URL('../../tsconfig.json', import.meta.url));
 
-/** A real `src/worker.ts` process (tsx), for tests and chaos runs that kill workers. */
+/** A real worker process (tsx), for tests and chaos runs that kill workers. */
 export interface WorkerProcess {
   child: ChildProcess;
   /** Resolves once the worker logs that it polls; rejects if it exits first. */
@@ -30,9 +35,9 @@ export interface WorkerProcessEnv {
   WORKER_MAX_CACHED_WORKFLOWS?: string;
 }
 
-export function spawnWorkerProcess(env: WorkerProcessEnv): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER_ENTRY], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+export function spawnWorkerProcess(env: WorkerProcessEnv, entry = DEFAULT_WORKER_ENTRY): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, TSX_TSCONFIG_PATH: TSCONFIG, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

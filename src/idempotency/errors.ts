@@ -7,6 +7,7 @@ import { shortKey } from './keys.js';
  */
 export class IdempotencyKeyReusedError extends OnceflowError {
   readonly code = 'IDEMPOTENCY_KEY_REUSED';
+  override readonly toldToModel = true;
   readonly retryable = false;
   readonly key: string;
   readonly storedFingerprint: string;
@@ -63,6 +64,7 @@ export class KeyInUseError extends OnceflowError {
  */
 export class OutcomeUnknownError extends OnceflowError {
   readonly code = 'OUTCOME_UNKNOWN';
+  override readonly toldToModel = true;
   readonly retryable = false;
   readonly key: string;
 
@@ -84,6 +86,7 @@ export class OutcomeUnknownError extends OnceflowError {
  */
 export class BusinessError extends OnceflowError {
   readonly code: string;
+  override readonly toldToModel = true;
   readonly retryable = false;
   readonly details: unknown;
 
@@ -126,6 +129,7 @@ export class EffectUndoneError extends OnceflowError {
   static readonly CODE = 'EFFECT_UNDONE';
   readonly code = EffectUndoneError.CODE;
   readonly retryable = false;
+  override readonly toldToModel = true;
   readonly key: string;
   /** What the effect returned when it was performed. */
   readonly result: unknown;

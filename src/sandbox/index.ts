@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
@@ -109,4 +109,27 @@ export function writeSandboxAddresses(file: string, addresses: SandboxAddresses)
 
 export function readSandboxAddresses(file: string): SandboxAddresses {
   return JSON.parse(readFileSync(file, 'utf8')) as SandboxAddresses;
+}
+
+/** The sandbox addresses an example's downstream clients need, when the sandboxes run. */
+export interface SandboxEndpoints {
+  paymentsUrl: string;
+  smtpUrl: string;
+  emailLookupUrl: string;
+  modelBaseUrl: string;
+}
+
+/** The endpoints of running sandboxes. */
+export function sandboxEndpoints(a: SandboxAddresses): SandboxEndpoints {
+  return {
+    paymentsUrl: a.payments.url,
+    smtpUrl: a.smtp.url,
+    emailLookupUrl: a.emailApi.url,
+    modelBaseUrl: a.model.baseURL,
+  };
+}
+
+/** Reads the sandbox addresses `npm start` wrote, if any; undefined when the file is absent. */
+export function readSandboxEndpoints(file: string): SandboxEndpoints | undefined {
+  return existsSync(file) ? sandboxEndpoints(readSandboxAddresses(file)) : undefined;
 }

@@ -99,9 +99,7 @@ export function quote(value: string): string {
  */
 export async function describeTask(svc: TaskService, id: string) {
   const { handle, description } = await describeCurrentRun(svc, id);
-  const kind =
-    description.typedSearchAttributes.get(TASK_KIND) ??
-    (description.type === 'agentWorkflow' ? 'agent' : 'order');
+  const kind = description.typedSearchAttributes.get(TASK_KIND) ?? description.type;
   const query = async <T>(fn: () => Promise<T>): Promise<T | null> => fn().catch(() => null);
   const base = {
     id,

@@ -5,7 +5,6 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/client';
 import { fingerprint } from '../idempotency/keys.js';
-import { agentWorkflow, orderWorkflow } from '../workflows/index.js';
 import { describeCurrentRun, firstRunIdOf, outcomeOf, statusOf } from './describe.js';
 import { IdempotencyKeyReusedError, InvalidTaskRequestError, TaskNotFoundError } from './errors.js';
 import { claimKey, markStarted } from './keys.js';
@@ -164,7 +163,7 @@ async function startWorkflow(
   };
   const handle =
     body.kind === 'agent'
-      ? await svc.client.workflow.start(agentWorkflow, {
+      ? await svc.client.workflow.start('agentWorkflow', {
           ...common,
           staticSummary: `agent task${body.customerId ? ` for ${body.customerId}` : ''}`,
           staticDetails: body.prompt.slice(0, 500),
@@ -178,14 +177,14 @@ async function startWorkflow(
             },
           ],
         })
-      : await svc.client.workflow.start(orderWorkflow, {
+      : await svc.client.workflow.start('orderWorkflow', {
           ...common,
           staticSummary: `order ${body.order.orderId} for ${body.order.customerId}`,
           args: [
             {
               ...body.order,
               ...(body.order.paymentMethod ? { paymentMethod: body.order.paymentMethod } : {}),
-            } as Parameters<typeof orderWorkflow>[0],
+            },
           ],
         });
   return { workflowId, runId: handle.firstExecutionRunId };

@@ -28,7 +28,10 @@ export interface ToolCallRecord {
  */
 export interface CarriedStep {
   tool: string;
+  /** The validated input. */
   input: Record<string, unknown>;
+  /** The model's input as sent, re-validated by the next run; absent in steps from before 0.2. */
+  raw?: unknown;
   intent: Intent;
   /** Written by runs before release 0.2; ignored. */
   result?: unknown;
@@ -53,21 +56,24 @@ export interface TurnUsage extends TokenUsage {
   ranInThisRun: boolean;
 }
 
-/** Input of {@link agentWorkflow}. Start it with workflow ID = the business task ID. */
+/**
+ * Input of an agent workflow (see `defineAgent`); an agent may extend it with the fields its
+ * `policy` and `system` read. Start it with workflow ID = the business task ID: it scopes every
+ * intent key.
+ */
 export interface AgentInput {
   prompt: string;
+  /** Who the task is for; shown as the `OnceflowCustomer` search attribute. */
   customerId?: string;
   /** Scripted sandbox scenario; ignored by the real Anthropic API. */
-  scenario?: string;
-  /** Replaces the default system prompt. */
+  scenario?: string | undefined;
+  /** Replaces the agent's system prompt. */
   system?: string;
-  /** Model turns before the task gives up and compensates. Default 12. */
+  /** Model turns before the task gives up and compensates. Default: the agent's, else 12. */
   maxTurns?: number;
-  /** Charges above this many minor units wait for a person. Default 10 000. */
-  approvalLimit?: number;
   /** How long to wait for approval before treating it as denied. Default 24 hours. */
   approvalTimeout?: Duration;
-  /** Continue-as-new after this many turns in one run (or when Temporal suggests it). Default 40. */
+  /** Continue-as-new after this many turns in one run (or when Temporal suggests it). Default: the agent's, else 40. */
   continueAsNewAfterTurns?: number;
   /** Start-to-close timeout of each tool attempt. Default 30 s. */
   effectTimeout?: Duration;

@@ -1,46 +1,39 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  patched,
   proxyActivities,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import { EffectUndoneError } from '../idempotency/errors.js';
 import { shortKey } from '../idempotency/keys.js';
-import { formatIssues, TOOLS, type ToolDefinition, type ToolPolicy } from '../tools/catalogue.js';
+import { carriesToldToModel } from '../idempotency/told-to-model.js';
+import type { PreparedCall, Tool, ToolContext } from '../tools/define.js';
 import type { EffectResult, Intent } from '../tools/effects.js';
 import { MAX_TOOL_RESULT_CHARS, truncateText } from '../tools/bounds.js';
 import type { ToolResultBlock, ToolUseBlock } from '../tools/messages.js';
 import type { CarriedStep, ToolCallRecord, ToolOutcome } from './agent-state.js';
 import { intentFor, undoIntent } from './intents.js';
-import type { Saga } from './saga.js';
+import type { Saga, StepDefinition } from './saga.js';
+import { compensatedStep, type ActivityProxy } from './tool-step.js';
 
-/** Failure types that are the tool's answer, told to the model, rather than a failure of the task. */
-const TOLD_TO_MODEL = new Set([
-  'CARD_DECLINED',
-  'PAYMENT_REJECTED',
-  'EMAIL_REJECTED',
-  'ORDER_EXISTS',
-  'IDEMPOTENCY_KEY_REUSED',
-  'OUTCOME_UNKNOWN',
-  EffectUndoneError.CODE,
-]);
-
-type Call = (...args: unknown[]) => Promise<unknown>;
-type Proxy = Record<
-  string,
-  Call & { executeWithOptions: (o: ActivityOptions, a: unknown[]) => Promise<unknown> }
->;
+// Failures from before the marker (release 0.1) carried no flag: those runs told the model every
+// terminal failure of a tool (all of its told codes were non-retryable), so they replay that way.
+const TOLD_TO_MODEL_MARKER = 'told-to-model-marker';
 
 /** Asks a person; resolves with the decision (timeout = denied). */
 export type ApprovalGate = (
   call: ToolUseBlock,
-  def: ToolDefinition,
+  def: Tool,
+  summary: string,
   reason: string,
 ) => Promise<{ approved: boolean; note: string }>;
 
 export interface ToolRunnerOptions {
+  /** The agent's tools by name. */
+  tools: ReadonlyMap<string, Tool>;
   saga: Saga;
-  policy: ToolPolicy;
+  /** What the tools' approval rules read. */
+  policy: unknown;
   effectOptions: ActivityOptions;
   compensationOptions: ActivityOptions;
   readOptions: ActivityOptions;
@@ -48,36 +41,56 @@ export interface ToolRunnerOptions {
   now: () => number;
 }
 
-function failureOf(err: unknown): { type: string | undefined; message: string; details: unknown } {
+interface FailureView {
+  type: string | undefined;
+  message: string;
+  details: unknown;
+  /** The error's class says the model is told (see `OnceflowError.toldToModel`). */
+  toldToModel: boolean;
+}
+
+function failureOf(err: unknown): FailureView {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
-    return { type: cause.type ?? undefined, message: cause.message, details: cause.details?.[0] };
+    const marked = carriesToldToModel(cause.details ?? undefined);
+    return {
+      type: cause.type ?? undefined,
+      message: cause.message,
+      details: cause.details?.[0] ?? undefined,
+      toldToModel: marked || (cause.nonRetryable === true && !patched(TOLD_TO_MODEL_MARKER)),
+    };
   }
-  return { type: undefined, message: err instanceof Error ? err.message : String(err), details: undefined };
+  const message = err instanceof Error ? err.message : String(err);
+  return { type: undefined, message, details: undefined, toldToModel: false };
 }
 
 /**
  * What the model reads of a refusal: the code and message plus the downstream's own terms (Stripe's
  * `type`, `code`, `decline_code`; the SMTP reply), so it can decide what to do next.
  */
-function errorBody(type: string, message: string, details: unknown): string {
-  return JSON.stringify({ error: { code: type, message, ...(details === undefined ? {} : { details }) } });
+function errorBody({ type, message, details }: FailureView): string {
+  const shown = details === undefined || details === null ? {} : { details };
+  return JSON.stringify({ error: { code: type, message, ...shown } });
 }
 
 /**
  * Executes the tool calls of one model turn: validates each input, runs consecutive read-only calls in
- * parallel and side-effecting ones one at a time in the model's order, registers each new side effect
- * with the saga before running it, and turns every tool-level problem into an `is_error` result.
+ * parallel and effects one at a time in the model's order, registers each new effect with a
+ * compensation as a saga step before running it, and turns every tool-level problem into an
+ * `is_error` result.
  */
 export class ToolRunner {
   readonly records: ToolCallRecord[] = [];
   readonly steps: CarriedStep[] = [];
   duplicatesPrevented = 0;
   aborted: string | undefined;
-  private readonly effects: Proxy;
-  private readonly undo: Proxy;
-  private readonly reads: Proxy;
+  private readonly effects: ActivityProxy;
+  private readonly undo: ActivityProxy;
+  private readonly reads: ActivityProxy;
   private readonly sagaKeys = new Set<string>();
+  private readonly context: ToolContext = {
+    keyOf: (tool, activityInput) => (tool.effect ? intentFor(tool.effect, activityInput).key : ''),
+  };
 
   constructor(private readonly opts: ToolRunnerOptions) {
     this.effects = proxyActivities(opts.effectOptions);
@@ -90,9 +103,11 @@ export class ToolRunner {
     this.records.push(...records);
     this.duplicatesPrevented = duplicatesPrevented;
     for (const step of steps) {
-      const def = TOOLS[step.tool];
-      if (!def) continue;
-      this.registerStep(def, step.input, step.intent);
+      const def = this.opts.tools.get(step.tool);
+      const prepared = def?.prepare(step.raw ?? step.input, this.context);
+      if (!def || !prepared || !('call' in prepared)) continue;
+      const registered = this.stepFor(def, prepared.call, step);
+      if (registered) this.opts.saga.adopt(registered);
     }
   }
 
@@ -101,7 +116,7 @@ export class ToolRunner {
     const results: ToolResultBlock[] = new Array<ToolResultBlock>(calls.length);
     let batch: Promise<void>[] = [];
     for (const [index, call] of calls.entries()) {
-      const def = TOOLS[call.name];
+      const def = this.opts.tools.get(call.name);
       const runOne = async () => {
         results[index] = await this.runOne(turn, call, def);
       };
@@ -144,11 +159,7 @@ export class ToolRunner {
     });
   }
 
-  private async runOne(
-    turn: number,
-    call: ToolUseBlock,
-    def: ToolDefinition | undefined,
-  ): Promise<ToolResultBlock> {
+  private async runOne(turn: number, call: ToolUseBlock, def: Tool | undefined): Promise<ToolResultBlock> {
     const started = this.opts.now();
     const reply = (content: string, isError = false): ToolResultBlock => ({
       type: 'tool_result',
@@ -158,33 +169,31 @@ export class ToolRunner {
     });
     if (!def) {
       this.record(turn, call, started, 'invalid', { error: 'unknown tool' });
-      return reply(`Unknown tool "${call.name}". Available tools: ${Object.keys(TOOLS).join(', ')}.`, true);
+      const names = [...this.opts.tools.keys()].join(', ');
+      return reply(`Unknown tool "${call.name}". Available tools: ${names}.`, true);
     }
-    const parsed = def.schema.safeParse(call.input);
-    if (!parsed.success) {
-      const issues = formatIssues(parsed.error);
-      this.record(turn, call, started, 'invalid', { error: issues });
+    const prepared = def.prepare(call.input, this.context);
+    if ('issues' in prepared) {
+      this.record(turn, call, started, 'invalid', { error: prepared.issues });
       return reply(
-        `Invalid input for ${def.name}: ${issues}. Correct the input and call the tool again.`,
+        `Invalid input for ${def.name}: ${prepared.issues}. Correct the input and call the tool again.`,
         true,
       );
     }
-    const input = parsed.data;
+    const prepCall = prepared.call;
 
     if (def.kind === 'control') {
-      this.aborted = (input as { reason: string }).reason;
+      this.aborted = prepCall.abort ?? 'aborted';
       this.record(turn, call, started, 'executed');
       return reply('The task is being aborted; everything done so far will be undone.');
     }
 
-    const activityInput =
-      def.toActivityInput?.(input, { keyOf: (effect, i) => intentFor(effect, i).key }) ?? input;
     const activity = def.activity ?? '';
-    const summary = { summary: def.summarize(input) };
-
     if (def.kind === 'read_only') {
       try {
-        const result = await this.reads[activity]!.executeWithOptions(summary, [activityInput]);
+        const result = await this.reads[activity]!.executeWithOptions({ summary: prepCall.summary }, [
+          prepCall.activityInput,
+        ]);
         this.record(turn, call, started, 'read');
         return reply(JSON.stringify(result ?? null));
       } catch (err) {
@@ -195,11 +204,11 @@ export class ToolRunner {
     }
 
     const intent = def.undoes
-      ? undoIntent(intentFor(def.undoes, activityInput), activityInput)
-      : intentFor(def.effect!, activityInput);
-    const approvalReason = def.approval?.(input, this.opts.policy);
+      ? undoIntent(intentFor(def.undoes, prepCall.activityInput), prepCall.activityInput, activity)
+      : intentFor(def.effect!, prepCall.activityInput);
+    const approvalReason = prepCall.approvalReason(this.opts.policy);
     if (approvalReason) {
-      const decision = await this.opts.approve(call, def, approvalReason);
+      const decision = await this.opts.approve(call, def, prepCall.summary, approvalReason);
       if (!decision.approved) {
         this.record(turn, call, started, 'denied', { key: intent.key, error: decision.note });
         return reply(
@@ -210,10 +219,10 @@ export class ToolRunner {
     }
 
     try {
-      const done = (await this.registeredStep(def, input, intent, () =>
+      const done = (await this.registeredStep(def, prepCall, call, intent, () =>
         this.effects[activity]!.executeWithOptions(
-          { summary: `${summary.summary} · ${shortKey(intent.key)}` },
-          [{ intent, input: activityInput }],
+          { summary: `${prepCall.summary} · ${shortKey(intent.key)}` },
+          [{ intent, input: prepCall.activityInput }],
         ),
       )) as EffectResult<unknown>;
       if (done.outcome === 'replayed') this.duplicatesPrevented++;
@@ -225,72 +234,61 @@ export class ToolRunner {
           : body,
       );
     } catch (err) {
-      const { type, message, details } = failureOf(err);
-      if (type !== undefined && TOLD_TO_MODEL.has(type)) {
-        const outcome: ToolOutcome =
-          type === 'IDEMPOTENCY_KEY_REUSED'
-            ? 'conflict'
-            : type === EffectUndoneError.CODE
-              ? 'undone'
-              : 'error';
-        this.record(turn, call, started, outcome, { key: intent.key, error: message });
-        const body = errorBody(type, message, details);
-        return reply(
-          outcome === 'conflict'
-            ? `Refused: ${def.name} for this reference was already done with different terms; it will not be done again with new terms. ${body}`
-            : outcome === 'undone'
-              ? `Not done: ${def.name} for this reference was done earlier and then undone (compensated), so it is not in effect now. ` +
-                `It will not be done again under the same reference; to do it again, use a new business reference. ${body}`
-              : `${def.name} failed. ${body}`,
-          true,
-        );
+      const failure = failureOf(err);
+      if (!failure.toldToModel || failure.type === undefined) {
+        this.record(turn, call, started, 'error', { key: intent.key, error: failure.message });
+        throw err;
       }
-      this.record(turn, call, started, 'error', { key: intent.key, error: message });
-      throw err;
+      const outcome = outcomeOf(failure.type);
+      this.record(turn, call, started, outcome, { key: intent.key, error: failure.message });
+      return reply(toldText(def.name, outcome, errorBody(failure)), true);
     }
   }
 
   /** Registers the step with the saga (once per key) before running it. */
   private async registeredStep(
-    def: ToolDefinition,
-    input: Record<string, unknown>,
+    def: Tool,
+    prepared: PreparedCall,
+    call: ToolUseBlock,
     intent: Intent,
     run: () => Promise<unknown>,
   ): Promise<unknown> {
-    if (!def.compensation || this.sagaKeys.has(intent.key)) return run();
-    const step = this.registerStepRunning(def, input, intent);
-    return this.opts.saga.step(step.def, run);
-  }
-
-  private stepDefinition(def: ToolDefinition, input: Record<string, unknown>, intent: Intent) {
-    const compensation = def.compensation!;
-    return {
-      name: typeof input.order_id === 'string' ? `${def.name} ${input.order_id}` : def.name,
-      key: intent.key,
-      undo: compensation.undo,
-      irreversible: def.irreversible ?? false,
-      personAction: compensation.personAction(input),
-      compensate: () => {
-        const undoInput = compensation.input(input, intent.key);
-        const undoKeyed = undoIntent(intent, undoInput);
-        return this.undo[compensation.activity]!.executeWithOptions(
-          { summary: `${compensation.undo} · ${shortKey(undoKeyed.key)}` },
-          [{ intent: undoKeyed, input: undoInput }],
-        );
-      },
+    if (!prepared.compensation || this.sagaKeys.has(intent.key)) return run();
+    const carried: CarriedStep = {
+      tool: def.name,
+      input: prepared.input as Record<string, unknown>,
+      raw: call.input,
+      intent,
     };
+    const step = this.stepFor(def, prepared, carried);
+    return step ? this.opts.saga.step(step, run) : run();
   }
 
-  private registerStepRunning(def: ToolDefinition, input: Record<string, unknown>, intent: Intent) {
-    this.sagaKeys.add(intent.key);
-    this.steps.push({ tool: def.name, input, intent });
-    return { def: this.stepDefinition(def, input, intent) };
+  /** The saga step of a call with a compensation, recorded once per key; undefined otherwise. */
+  private stepFor(def: Tool, prepared: PreparedCall, carried: CarriedStep): StepDefinition | undefined {
+    const compensation = prepared.compensation?.(carried.intent.key);
+    if (!compensation || this.sagaKeys.has(carried.intent.key)) return undefined;
+    this.sagaKeys.add(carried.intent.key);
+    this.steps.push(carried);
+    return compensatedStep(`${def.name} · ${prepared.summary}`, def, compensation, carried.intent, this.undo);
   }
+}
 
-  private registerStep(def: ToolDefinition, input: Record<string, unknown>, intent: Intent): void {
-    if (!def.compensation || this.sagaKeys.has(intent.key)) return;
-    this.sagaKeys.add(intent.key);
-    this.steps.push({ tool: def.name, input, intent });
-    this.opts.saga.adopt(this.stepDefinition(def, input, intent));
-  }
+/** The record outcome of an error the model is told. */
+function outcomeOf(type: string): ToolOutcome {
+  if (type === 'IDEMPOTENCY_KEY_REUSED') return 'conflict';
+  if (type === 'EFFECT_UNDONE') return 'undone';
+  return 'error';
+}
+
+/** What the model reads for a told error, by outcome. */
+function toldText(tool: string, outcome: ToolOutcome, body: string): string {
+  if (outcome === 'conflict')
+    return `Refused: ${tool} for this reference was already done with different terms; it will not be done again with new terms. ${body}`;
+  if (outcome === 'undone')
+    return (
+      `Not done: ${tool} for this reference was done earlier and then undone (compensated), so it is not in effect now. ` +
+      `It will not be done again under the same reference; to do it again, use a new business reference. ${body}`
+    );
+  return `${tool} failed. ${body}`;
 }

@@ -13,15 +13,16 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
+import type { EngineActivities } from '../activities/engine.js';
 import { boundAssistantContent } from '../tools/bounds.js';
-import { toolSchemas } from '../tools/catalogue.js';
+import type { Tool } from '../tools/define.js';
 import type {
   AssistantBlock,
   ConversationContext,
   Message,
   ModelRequest,
   ModelResponse,
+  ToolSchema,
   ToolUseBlock,
 } from '../tools/messages.js';
 import { chainOf, linkMessage } from '../transcript/digest.js';
@@ -48,10 +49,26 @@ import { reconcileBeforeComplete } from './reconcile.js';
 import { describeError, Saga, sagaStateQuery, sagaStateUpserter } from './saga.js';
 import { CUSTOMER, DUPLICATES_PREVENTED, TASK_KIND, TASK_STATUS } from './search-attributes.js';
 
-const DEFAULT_SYSTEM =
-  'You are an order-operations agent. Use the tools to act for the customer. Every side-effecting tool needs ' +
-  'the business reference (order_id) it acts on. If a tool says an action was already done, do not repeat it. ' +
-  'If the task cannot be completed, call abort_task so everything done is undone.';
+/** An agent: its prompt, tools, limits and approval policy. See {@link defineAgent}. */
+export interface AgentDefinition<I extends AgentInput = AgentInput, P = unknown> {
+  /**
+   * The workflow type: export the returned workflow under this name from your workflows file, and
+   * start it by this name. Renaming it orphans running tasks.
+   */
+  name: string;
+  /** The system prompt; `input.system` replaces it for one task. */
+  system: string | ((input: I) => string);
+  /** The tools offered to the model, in this order. Add `abortTask` to let the model give up. */
+  tools: readonly Tool[];
+  /** What the tools' `approval` rules read, from the task input. Default `undefined`. */
+  policy?: (input: I) => P;
+  /** Model name and output limit for this agent; default the worker's `ANTHROPIC_MODEL` / `ANTHROPIC_MAX_TOKENS`. */
+  model?: { name?: string; maxTokens?: number };
+  /** Model turns before the task gives up and compensates; `input.maxTurns` overrides. Default 12. */
+  maxTurns?: number;
+  /** Continue-as-new after this many turns in one run (or when Temporal suggests it). Default 40. */
+  continueAsNewAfterTurns?: number;
+}
 
 function summarizeUsage(usage: TurnUsage[]): UsageSummary {
   const reused = usage.filter((u) => !u.ranInThisRun);
@@ -81,22 +98,50 @@ function finalText(content: AssistantBlock[]): string {
     .join('\n');
 }
 
+/** The workflow {@link defineAgent} returns. */
+export type AgentWorkflow<I extends AgentInput = AgentInput> = (input: I) => Promise<AgentResult>;
+
 /**
- * The Anthropic tool-use loop as a durable workflow. Each model turn is the `callModel` activity, so
- * replay never calls the model again; each tool call is an activity keyed by intent; side effects are
- * saga steps undone in reverse on failure, cancellation, `abort_task` or running out of turns.
+ * Builds an agent workflow: the Anthropic tool-use loop as a durable Temporal workflow. Export the
+ * result from your workflows file under `definition.name`.
+ *
+ * Each model turn is the `callModel` activity (from the onceflow worker plugin), so replay and resets
+ * never call the model again for a recorded turn. Each tool call is an activity: reads in parallel;
+ * effects one at a time with an intent key from the tool's identity fields, so a retried activity, a
+ * crashed worker, a model that re-decides the call, or a reset all reach the ledger with the same key
+ * (replayed, never performed twice; other terms → a conflict told to the model). Effects with a
+ * compensation are saga steps registered before they run, undone in reverse on failure,
+ * cancellation, `abort_task` or the turn limit; a compensation that keeps failing ends the task
+ * `compensation_failed` for a person. Invalid tool input, refusals and conflicts go back to the model
+ * as `is_error` results; other activity failures fail the task after Temporal's retries, and it
+ * compensates. Must be called at module level of a workflows file (workflow-safe code only).
  */
-export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
+export function defineAgent<I extends AgentInput, P = unknown>(
+  definition: AgentDefinition<I, P>,
+): AgentWorkflow<I> {
+  const tools = new Map(definition.tools.map((t) => [t.name, t] as const));
+  if (tools.size !== definition.tools.length)
+    throw new TypeError(`agent ${definition.name}: duplicate tool names`);
+  const schemas = definition.tools.map((t) => t.schema());
+  const workflow = (input: I) => runAgent(definition, tools, schemas, input);
+  Object.defineProperty(workflow, 'name', { value: definition.name });
+  return workflow;
+}
+
+async function runAgent<I extends AgentInput, P>(
+  definition: AgentDefinition<I, P>,
+  toolMap: ReadonlyMap<string, Tool>,
+  schemas: ToolSchema[],
+  input: I,
+): Promise<AgentResult> {
   const carried = input.carried;
-  const maxTurns = input.maxTurns ?? 12;
-  const continueAfter = input.continueAsNewAfterTurns ?? 40;
+  const maxTurns = input.maxTurns ?? definition.maxTurns ?? 12;
+  const continueAfter = input.continueAsNewAfterTurns ?? definition.continueAsNewAfterTurns ?? 40;
   const messages: Message[] = carried?.messages ?? [{ role: 'user', content: input.prompt }];
   const usage: TurnUsage[] = (carried?.usage ?? []).map((u) => ({ ...u, ranInThisRun: false }));
   let stored = carried?.transcriptStored ?? 0;
-  const schemas = toolSchemas();
   const system =
-    input.system ??
-    (input.customerId ? `${DEFAULT_SYSTEM} The customer is ${input.customerId}.` : DEFAULT_SYSTEM);
+    input.system ?? (typeof definition.system === 'function' ? definition.system(input) : definition.system);
   const context: ConversationContext = { system, tools: schemas };
   // Digest of the context and the whole transcript, extended as messages are added.
   let chain = chainOf([context, ...messages]);
@@ -112,8 +157,9 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
 
   const saga = new Saga(sagaStateUpserter());
   const tools = new ToolRunner({
+    tools: toolMap,
     saga,
-    policy: { approvalLimit: input.approvalLimit ?? 10_000 },
+    policy: definition.policy?.(input),
     effectOptions: input.effectTimeout
       ? { ...effectCall, startToCloseTimeout: input.effectTimeout }
       : effectCall,
@@ -122,8 +168,8 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
       : compensationCall,
     readOptions: readCall,
     now: () => Date.now(),
-    approve: async (call, def, reason) => {
-      pending = { toolUseId: call.id, tool: def.name, summary: def.summarize(call.input), reason };
+    approve: async (call, def, summary, reason) => {
+      pending = { toolUseId: call.id, tool: def.name, summary, reason };
       decision = undefined;
       setStatus('waiting_approval');
       setCurrentDetails(`waiting for approval: ${pending.summary} (${reason})`);
@@ -162,8 +208,12 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
     ...(input.customerId ? [{ key: CUSTOMER, value: input.customerId }] : []),
   ]);
 
-  const model = proxyActivities<Activities>(modelCall);
-  const scenario = input.scenario ? { scenario: input.scenario } : {};
+  const model = proxyActivities<EngineActivities>(modelCall);
+  const scenario = {
+    ...(input.scenario ? { scenario: input.scenario } : {}),
+    ...(definition.model?.name ? { model: definition.model.name } : {}),
+    ...(definition.model?.maxTokens ? { maxTokens: definition.model.maxTokens } : {}),
+  };
 
   const { namespace, workflowId } = workflowInfo();
   const request = (base: number): ModelRequest =>
@@ -222,7 +272,7 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
       }
       if (turnsThisRun >= continueAfter || workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
-        return await continueAsNew<typeof agentWorkflow>({
+        return await continueAsNew<AgentWorkflow<I>>({
           ...input,
           carried: {
             messages,

@@ -1,6 +1,26 @@
-export { pingWorkflow } from './ping.js';
-export { orderWorkflow, stepsQuery } from './order.js';
-export { sagaStateQuery } from './saga.js';
-export { agentWorkflow } from './agent.js';
+/**
+ * The engine's workflow-safe code: what `onceflow/workflow` exports. Nothing here may import Node
+ * built-ins, I/O or activity code; the user's worker bundles it with their workflows.
+ */
+export { defineAgent, type AgentDefinition, type AgentWorkflow } from './agent.js';
 export * from './agent-state.js';
+export { intentFor, undoIntent } from './intents.js';
+export { compensationCall, effectCall, modelCall, readCall } from './options.js';
+export { pingWorkflow } from './ping.js';
 export { pruneLedgerWorkflow } from './prune.js';
+export { reconcileBeforeComplete } from './reconcile.js';
+export {
+  describeError,
+  isUndone,
+  Saga,
+  sagaStateQuery,
+  sagaStateUpserter,
+  type AttentionItem,
+  type SagaState,
+  type SagaStatus,
+  type SagaStepState,
+  type StepDefinition,
+  type StepStatus,
+} from './saga.js';
+export * from './search-attributes.js';
+export { stepsQuery, toolStep, type StepRecord, type ToolStepOptions } from './tool-step.js';

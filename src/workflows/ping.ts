@@ -1,7 +1,7 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
+import type { EngineActivities } from '../activities/engine.js';
 
-const { recordEvent } = proxyActivities<Activities>({
+const { recordEvent } = proxyActivities<EngineActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { maximumAttempts: 5 },
 });

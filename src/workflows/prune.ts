@@ -1,7 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
+import type { EngineActivities } from '../activities/engine.js';
 
-const { pruneLedger } = proxyActivities<Activities>({
+const { pruneLedger } = proxyActivities<EngineActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '30 seconds',
   retry: { maximumAttempts: 5 },

@@ -1,10 +1,10 @@
 import { patched, proxyLocalActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
+import type { EngineActivities } from '../activities/engine.js';
 import type { Saga } from './saga.js';
 
 const RECONCILE_BEFORE_COMPLETE = 'reconcile-undone-before-complete';
 
-const { undoneEffects } = proxyLocalActivities<Activities>({
+const { undoneEffects } = proxyLocalActivities<EngineActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '200 milliseconds', maximumAttempts: 10 },
 });

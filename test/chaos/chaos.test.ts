@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from 'vitest';
-import { FAULTS } from '../../src/chaos/plan.js';
-import { chaosPassed, runChaos } from '../../src/chaos/run.js';
+import { FAULTS } from '../../bench/chaos/plan.js';
+import { chaosPassed, runChaos } from '../../bench/chaos/run.js';
 
 describe('chaos: a fixed-seed run with every fault', () => {
   it('ends every task explained, with no duplicate effect and no lost compensation', async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AesGcmCodec } from '../../src/codec/aes-gcm.js';
-import { agentWorkflow } from '../../src/workflows/index.js';
+import { agentWorkflow } from '../../examples/order-ops/workflows.js';
 import { runCli } from '../support/cli.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApi, startApi } from '../../src/api/index.js';
 import { AesGcmCodec, codecFromEnv } from '../../src/codec/aes-gcm.js';
 import { findTemporalCli } from '../../src/dev/temporal-cli.js';
-import { agentWorkflow } from '../../src/workflows/index.js';
+import { agentWorkflow } from '../../examples/order-ops/workflows.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 
 const key = () => randomBytes(32);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { createDownstreamClients } from '../../src/downstream.js';
+import { createDownstreamClients } from '../../examples/order-ops/downstream.js';
 
 interface Service {
   environment?: Record<string, string>;

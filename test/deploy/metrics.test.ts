@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/dev/ports.js';
-import { orderWorkflow } from '../../src/workflows/index.js';
+import { orderWorkflow } from '../../examples/order-ops/workflows.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { spawnWorkerProcess } from '../support/worker-process.js';
 

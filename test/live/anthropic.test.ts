@@ -2,7 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import { createModelActivities } from '../../src/activities/model.js';
-import { toolSchemas } from '../../src/tools/catalogue.js';
+import { ORDER_TOOLS } from '../../examples/order-ops/tools.js';
 import type { ModelRequest, ModelResponse } from '../../src/tools/messages.js';
 
 // Runs only with a real key; every path it touches is also covered by the sandbox tests.
@@ -16,7 +16,7 @@ describe.skipIf(!process.env.ANTHROPIC_API_KEY)('callModel against the real Anth
     const request: ModelRequest = {
       system: 'You are an order-operations agent. Use the tools.',
       messages: [{ role: 'user', content: 'Look up customer cust_42 with the lookup_customer tool.' }],
-      tools: toolSchemas(),
+      tools: ORDER_TOOLS.map((t) => t.schema()),
     };
     const response: ModelResponse = await new MockActivityEnvironment().run(
       (r: ModelRequest) => activities.callModel(r),

@@ -11,12 +11,12 @@ import {
 } from '@temporalio/worker';
 import type pg from 'pg';
 import { inject } from 'vitest';
-import type { ActivityDeps } from '../../src/activities/index.js';
+import type { OrderDeps } from '../../examples/order-ops/worker.js';
 import { loadConfig } from '../../src/config.js';
 import { createPool } from '../../src/db/pool.js';
 import type { Ledger } from '../../src/idempotency/ledger.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { buildActivityDeps, createWorker } from '../../src/worker.js';
+import { buildOrderDeps, createOrderWorker } from '../../examples/order-ops/worker.js';
 
 let runtimeInstalled = false;
 
@@ -26,7 +26,7 @@ export interface TestEnv {
   ledger: Ledger;
   /** The sandbox services (payments, SMTP, model) on ephemeral ports, state in the run's Postgres. */
   sandbox: Sandbox;
-  deps: ActivityDeps;
+  deps: OrderDeps;
   client: Client;
   namespace: string;
   taskQueue: string;
@@ -59,7 +59,7 @@ export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestE
   const sandbox = await startSandbox({ pool });
   const { addresses } = sandbox;
   // Tests always talk to the sandbox, whatever the developer's environment says.
-  const deps = buildActivityDeps(loadConfig({}), pool, {
+  const deps = buildOrderDeps(loadConfig({}), pool, {
     paymentsUrl: addresses.payments.url,
     smtpUrl: addresses.smtp.url,
     emailLookupUrl: addresses.emailApi.url,
@@ -85,7 +85,7 @@ export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestE
     taskQueue,
     nativeConnection,
     async startWorker(overrides = {}) {
-      const worker = await createWorker({
+      const worker = await createOrderWorker({
         connection: nativeConnection,
         namespace,
         taskQueue: overrides.taskQueue ?? taskQueue,

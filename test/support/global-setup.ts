@@ -1,3 +1,4 @@
+import { sourceBundlerOptions } from '../../src/dev/source-entries.js';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { loadConfig } from '../../src/config.js';
 import { createPool } from '../../src/db/pool.js';
 import { migrate } from '../../src/db/migrate.js';
 import { startStack, type Stack } from '../../src/dev/stack.js';
-import { WORKFLOWS_PATH } from '../../src/worker.js';
+import { WORKFLOWS_PATH } from '../../examples/order-ops/worker.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -40,7 +41,11 @@ export async function setup(project: TestProject): Promise<void> {
     await ensureSearchAttributes(connection, stack.namespace);
     await close();
   }
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: quietLogger,
+    ...sourceBundlerOptions(),
+  });
   const workflowBundlePath = join(scratch, 'workflow-bundle.js');
   writeFileSync(workflowBundlePath, code);
   project.provide('temporalAddress', stack.temporalAddress);

@@ -7,7 +7,7 @@ import { startApi } from '../../src/api/index.js';
 import { AesGcmCodec } from '../../src/codec/aes-gcm.js';
 import { freePort } from '../../src/dev/ports.js';
 import { startDevServer, type DevServer } from '../../src/dev/temporal-server.js';
-import { agentWorkflow } from '../../src/workflows/index.js';
+import { agentWorkflow } from '../../examples/order-ops/workflows.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -54,9 +54,9 @@ describe('the Temporal Web UI shows a finished agent run, decoded, with keys', (
   it('opens the run and finds the decoded prompt and the activity summaries with keys', async () => {
     const { NativeConnection } = await import('@temporalio/worker');
     const native = await NativeConnection.connect({ address: server.address });
-    const { createWorker } = await import('../../src/worker.js');
+    const { createOrderWorker } = await import('../../examples/order-ops/worker.js');
     const taskQueue = `ui-${randomUUID()}`;
-    const worker = await createWorker({
+    const worker = await createOrderWorker({
       connection: native,
       namespace: 'default',
       taskQueue,

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEmail, auditPayments } from '../../src/sandbox/audit.js';
+import { agentWorkflow } from '../../examples/order-ops/workflows.js';
 import {
   agentStatusQuery,
-  agentWorkflow,
   approveUpdate,
   denyUpdate,
   sagaStateQuery,

@@ -8,7 +8,8 @@ import {
   truncateText,
 } from '../../src/tools/bounds.js';
 import type { ToolUseBlock } from '../../src/tools/messages.js';
-import { agentWorkflow, transcriptQuery } from '../../src/workflows/index.js';
+import { agentWorkflow } from '../../examples/order-ops/workflows.js';
+import { transcriptQuery } from '../../src/workflows/index.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 
 const use = (input: Record<string, unknown>): ToolUseBlock => ({

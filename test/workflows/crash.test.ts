@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditPayments } from '../../src/sandbox/audit.js';
-import type { OrderInput } from '../../src/workflows/order.js';
-import { agentWorkflow, orderWorkflow } from '../../src/workflows/index.js';
+import type { OrderInput } from '../../examples/order-ops/order-saga.js';
+import { agentWorkflow, orderWorkflow } from '../../examples/order-ops/workflows.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { spawnWorkerProcess } from '../support/worker-process.js';
 

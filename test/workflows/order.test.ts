@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, WorkflowIdConflictPolicy } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEmail, auditPayments } from '../../src/sandbox/audit.js';
-import type { OrderInput, OrderStep } from '../../src/workflows/order.js';
-import { orderWorkflow, sagaStateQuery } from '../../src/workflows/index.js';
+import type { OrderInput, OrderStep } from '../../examples/order-ops/order-saga.js';
+import { orderWorkflow } from '../../examples/order-ops/workflows.js';
+import { sagaStateQuery } from '../../src/workflows/index.js';
 import { SAGA_STATE, TASK_STATUS } from '../../src/workflows/search-attributes.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 

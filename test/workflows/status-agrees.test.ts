@@ -4,15 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compensationKey } from '../../src/idempotency/keys.js';
 import { beforeFirstCharge } from '../../src/reset-point.js';
 import { auditPayments } from '../../src/sandbox/audit.js';
+import { agentWorkflow, orderWorkflow } from '../../examples/order-ops/workflows.js';
 import {
-  agentWorkflow,
-  orderWorkflow,
   sagaStateQuery,
   toolCallsQuery,
   type AgentInput,
   type AgentResult,
 } from '../../src/workflows/index.js';
-import type { OrderInput } from '../../src/workflows/order.js';
+import type { OrderInput } from '../../examples/order-ops/order-saga.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 
 /**

@@ -3,9 +3,9 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelRequest } from '../../src/tools/messages.js';
+import { agentWorkflow } from '../../examples/order-ops/workflows.js';
 import {
   agentStatusQuery,
-  agentWorkflow,
   approveUpdate,
   transcriptQuery,
   type AgentInput,

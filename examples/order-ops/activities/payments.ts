@@ -1,8 +1,13 @@
 import Stripe from 'stripe';
-import { BusinessError, IdempotencyKeyReusedError } from '../idempotency/errors.js';
-import type { Ledger } from '../idempotency/ledger.js';
-import type { Charge, ChargeInput, EffectResult, Keyed, Refund, RefundInput } from '../tools/effects.js';
-import { runEffect, undoing } from './effect.js';
+import {
+  BusinessError,
+  effect,
+  IdempotencyKeyReusedError,
+  undoing,
+  type EffectResult,
+  type Keyed,
+} from 'onceflow/activity';
+import type { Charge, ChargeInput, Refund, RefundInput } from '../types.js';
 
 /**
  * Maps Stripe's errors to retryable (thrown as-is: the ledger releases the claim, Temporal retries
@@ -53,7 +58,7 @@ const nothingToRefund = (): Refund => ({
 });
 
 /** Activities against the payments API (Stripe or the sandbox), through the official SDK. */
-export function createPaymentsActivities(stripe: Stripe, ledger: Ledger) {
+export function createPaymentsActivities(stripe: Stripe) {
   /** The charge's outcome is unknown (crashed, or released after a dropped response): ask Stripe. */
   async function searchCharge(chargeKey: string): Promise<string | null> {
     const found = await stripe.paymentIntents.search({ query: `metadata['onceflow_key']:'${chargeKey}'` });
@@ -64,10 +69,11 @@ export function createPaymentsActivities(stripe: Stripe, ledger: Ledger) {
     /**
      * Charges a customer for an order: a confirmed PaymentIntent created with `Idempotency-Key` = the
      * intent key. Only stable fields go to Stripe, so a reworded retry sends identical parameters.
-     * Recovery `resume`: after a crash the same key is sent again and Stripe replays its first answer.
+     * The tool's recovery `resume`: after a crash the same key is sent again and Stripe replays its
+     * first answer.
      */
     async chargePayment({ intent, input }: Keyed<ChargeInput>): Promise<EffectResult<Charge>> {
-      return runEffect(ledger, 'charge_payment', intent, { recovery: 'resume' }, async () => {
+      return effect(intent, async () => {
         try {
           const pi = await stripe.paymentIntents.create(
             {
@@ -97,7 +103,7 @@ export function createPaymentsActivities(stripe: Stripe, ledger: Ledger) {
      * charge is refunded by its payment intent; an unknown one is looked up in Stripe by its key.
      */
     async refundPayment({ intent, input }: Keyed<RefundInput>): Promise<EffectResult<Refund>> {
-      const refund = undoing(ledger, input.chargeKey, nothingToRefund, async (charge): Promise<Refund> => {
+      const refund = undoing(intent, nothingToRefund, async (charge): Promise<Refund> => {
         try {
           const paymentIntentId =
             charge.status === 'performed'
@@ -123,7 +129,7 @@ export function createPaymentsActivities(stripe: Stripe, ledger: Ledger) {
           throw mapStripeError(err, intent.key);
         }
       });
-      return runEffect(ledger, 'refund_payment', intent, { recovery: 'resume' }, () => refund());
+      return effect(intent, () => refund());
     },
   };
 }

@@ -1,5 +1,5 @@
-import { seededRandom } from '../random.js';
-import type { OrderStep } from '../workflows/order.js';
+import { seededRandom } from '../../src/random.js';
+import type { OrderStep } from '../../examples/order-ops/order-saga.js';
 
 export { seededRandom };
 

@@ -1,19 +1,11 @@
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import nodemailer from 'nodemailer';
+import { ConfigError } from 'onceflow';
+import { createModelClient, describeModelClient, type Config, type SandboxEndpoints } from 'onceflow/testing';
 import Stripe from 'stripe';
-import type { Config } from './config.js';
-import { ConfigError } from './errors.js';
-
-/** Addresses of the local sandbox services (see `src/sandbox/`), when they run. */
-export interface SandboxEndpoints {
-  paymentsUrl: string;
-  smtpUrl: string;
-  emailLookupUrl: string;
-  modelBaseUrl: string;
-}
 
 /** The real clients activities talk to the outside world with; built once per worker process. */
-export interface DownstreamClients {
+export interface OrderDownstream {
   stripe: Stripe;
   mailer: nodemailer.Transporter;
   anthropic: Anthropic;
@@ -27,7 +19,6 @@ export interface DownstreamClients {
 }
 
 const SANDBOX_STRIPE_KEY = 'sk_test_sandbox';
-const SANDBOX_ANTHROPIC_KEY = 'sk-ant-sandbox';
 
 function stripeClient(apiKey: string, base: string | undefined): Stripe {
   // Temporal owns retries (with their history); the SDK must not retry behind its back.
@@ -51,7 +42,7 @@ function stripeClient(apiKey: string, base: string | undefined): Stripe {
 export function createDownstreamClients(
   config: Config,
   sandbox: SandboxEndpoints | undefined,
-): DownstreamClients {
+): OrderDownstream {
   const need = (what: string, variable: string): never => {
     throw new ConfigError(`${what}: set ${variable}, or run the sandbox services (npm start does)`);
   };
@@ -67,16 +58,8 @@ export function createDownstreamClients(
   const mailer = nodemailer.createTransport(smtpUrl);
   describe.push(`email: ${smtpUrl.replace(/\/\/[^@]*@/, '//***@')}`);
 
-  const realAnthropic = config.anthropicApiKey !== undefined && config.anthropicBaseUrl === undefined;
-  const modelBase = realAnthropic ? undefined : (config.anthropicBaseUrl ?? sandbox?.modelBaseUrl);
-  if (!realAnthropic && !modelBase) need('no model API', 'ANTHROPIC_API_KEY');
-  const anthropic = new Anthropic({
-    apiKey: config.anthropicApiKey ?? SANDBOX_ANTHROPIC_KEY,
-    ...(modelBase ? { baseURL: modelBase } : {}),
-    maxRetries: 0,
-    timeout: 120_000,
-  });
-  describe.push(`model: ${modelBase ?? 'api.anthropic.com'} (${config.anthropicModel})`);
+  const anthropic = createModelClient(config, sandbox?.modelBaseUrl);
+  describe.push(describeModelClient(config, sandbox?.modelBaseUrl));
 
   return {
     stripe,

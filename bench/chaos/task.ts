@@ -8,14 +8,15 @@ import {
   type Client,
 } from '@temporalio/client';
 import type pg from 'pg';
-import { deriveIntent } from '../idempotency/keys.js';
-import { beforeFirstCharge } from '../reset-point.js';
-import type { Sandbox } from '../sandbox/index.js';
-import { EFFECTS } from '../tools/effects.js';
-import type { AgentInput, AgentResult } from '../workflows/agent-state.js';
-import { agentWorkflow, orderWorkflow, sagaStateQuery } from '../workflows/index.js';
-import type { SagaState } from '../workflows/saga.js';
-import type { OrderInput, OrderResult } from '../workflows/order.js';
+import { deriveIntent } from '../../src/idempotency/keys.js';
+import { beforeFirstCharge } from '../../src/reset-point.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { chargePayment, sendEmail } from '../../examples/order-ops/tools.js';
+import type { AgentInput, AgentResult } from '../../src/workflows/agent-state.js';
+import { agentWorkflow, orderWorkflow } from '../../examples/order-ops/workflows.js';
+import { sagaStateQuery } from '../../src/workflows/index.js';
+import type { SagaState } from '../../src/workflows/saga.js';
+import type { OrderInput, OrderResult } from '../../examples/order-ops/order-saga.js';
 import type { TaskOutcome, TaskState } from './audit.js';
 import type { TaskPlan } from './plan.js';
 
@@ -37,16 +38,16 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export function taskKeys(plan: TaskPlan) {
   const charge = deriveIntent({
     scope: plan.workflowId,
-    tool: EFFECTS.charge_payment.tool,
+    tool: chargePayment.name,
     input: { orderId: plan.orderId },
-    identityFields: EFFECTS.charge_payment.identityFields,
+    identityFields: chargePayment.effect!.identityFields,
     stableFields: [],
   }).key;
   const email = deriveIntent({
     scope: plan.workflowId,
-    tool: EFFECTS.send_email.tool,
+    tool: sendEmail.name,
     input: { orderId: plan.orderId, to: plan.email, template: 'order_confirmation' },
-    identityFields: EFFECTS.send_email.identityFields,
+    identityFields: sendEmail.effect!.identityFields,
     stableFields: [],
   }).key;
   return { charge, email, messageId: `<${email}@onceflow>` };
@@ -196,11 +197,13 @@ async function finalSaga(
   ctx: TaskContext,
   runId: string | undefined,
 ): Promise<SagaState | undefined> {
-  for (let attempt = 0; attempt < 3; attempt++) {
+  // A query of a closed run needs a worker to replay it: a killed worker is being replaced, or an
+  // overloaded one times the query out. Back off up to ~30 s before calling the state unreadable.
+  for (let attempt = 0; attempt < 6; attempt++) {
     try {
       return await ctx.client.workflow.getHandle(plan.workflowId, runId).query(sagaStateQuery);
     } catch {
-      await sleep(1000); // a killed worker is being replaced; queries of closed runs need one
+      await sleep(1000 * 2 ** attempt);
     }
   }
   return undefined;

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { SagaState } from '../workflows/saga.js';
+import type { SagaState } from '../../src/workflows/saga.js';
 import type { TaskPlan } from './plan.js';
 
 /** How a task ended, as the client saw it. */

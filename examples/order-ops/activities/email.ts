@@ -1,15 +1,6 @@
 import type nodemailer from 'nodemailer';
-import { BusinessError } from '../idempotency/errors.js';
-import type { Ledger } from '../idempotency/ledger.js';
-import type {
-  CorrectionEmailInput,
-  Correction,
-  EffectResult,
-  EmailInput,
-  Keyed,
-  SentEmail,
-} from '../tools/effects.js';
-import { runEffect, undoing } from './effect.js';
+import { BusinessError, effect, undoing, type EffectResult, type Keyed } from 'onceflow/activity';
+import type { CorrectionEmailInput, Correction, EmailInput, SentEmail } from '../types.js';
 
 /** The Message-ID an intent key gives an email: the same action always carries the same ID. */
 export function messageIdFor(key: string): string {
@@ -18,12 +9,11 @@ export function messageIdFor(key: string): string {
 
 /**
  * Activities against SMTP (a real relay or the sandbox), through nodemailer. SMTP cannot dedup, so
- * the ledger is the only guard; after a crash the `verify` recovery asks the mailbox's lookup API
- * whether the Message-ID arrived, and escalates to a person when there is no lookup.
+ * the ledger is the only guard; after a crash the tools' `verify` recovery asks the mailbox's lookup
+ * API whether the Message-ID arrived, and escalates to a person when there is no lookup.
  */
 export function createEmailActivities(
   mailer: nodemailer.Transporter,
-  ledger: Ledger,
   options: { from: string; lookupUrl: string | undefined },
 ) {
   async function delivered(messageId: string): Promise<SentEmail | undefined> {
@@ -70,24 +60,25 @@ export function createEmailActivities(
     }
   }
 
-  const recovery = <T>(messageId: string, asResult: (sent: SentEmail) => T) => ({
-    recovery: options.lookupUrl ? ('verify' as const) : ('escalate' as const),
-    verify: async () => {
-      const found = await delivered(messageId);
-      return found ? { found: true as const, result: asResult(found) } : { found: false as const };
-    },
-  });
+  // Without a lookup there is no way to verify, and effect() escalates instead.
+  const verifying = <T>(messageId: string, asResult: (sent: SentEmail) => T) =>
+    options.lookupUrl
+      ? {
+          verify: async () => {
+            const found = await delivered(messageId);
+            return found ? { found: true as const, result: asResult(found) } : { found: false as const };
+          },
+        }
+      : {};
 
   return {
     /** Sends one email with Message-ID derived from its intent key. Irreversible. */
     async sendEmail({ intent, input }: Keyed<EmailInput>): Promise<EffectResult<SentEmail>> {
       const messageId = messageIdFor(intent.key);
-      return runEffect(
-        ledger,
-        'send_email',
+      return effect(
         intent,
-        recovery(messageId, (sent) => sent),
         () => send(input, messageId, intent.key),
+        verifying(messageId, (sent) => sent),
       );
     },
 
@@ -102,10 +93,8 @@ export function createEmailActivities(
     }: Keyed<CorrectionEmailInput>): Promise<EffectResult<Correction>> {
       const messageId = messageIdFor(intent.key);
       const { originalKey, ...email } = input;
-      const verified = recovery(messageId, (): Correction => ({ status: 'sent', messageId }));
       const correct = undoing(
-        ledger,
-        originalKey,
+        intent,
         (): Correction => ({ status: 'nothing_to_correct', messageId: null }),
         async (original): Promise<Correction> => {
           // An original whose outcome is unknown may have gone out: ask the mailbox when there is a
@@ -121,7 +110,11 @@ export function createEmailActivities(
           return { status: 'sent', messageId };
         },
       );
-      return runEffect(ledger, 'send_correction_email', intent, verified, () => correct());
+      return effect(
+        intent,
+        () => correct(),
+        verifying(messageId, (): Correction => ({ status: 'sent', messageId })),
+      );
     },
   };
 }

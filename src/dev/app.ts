@@ -1,0 +1,61 @@
+import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import type pg from 'pg';
+import type { Config } from '../config.js';
+import type { SandboxEndpoints } from '../sandbox/index.js';
+
+/** What the embedded default gives an app's worker. */
+export interface DevWorkerContext {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  pool: pg.Pool;
+  sandbox: SandboxEndpoints;
+  codec: PayloadCodec | undefined;
+  config: Config;
+}
+
+/** A running app worker, as `npm start` holds it. */
+export interface DevWorker {
+  worker: Worker;
+  /** Where its clients point, one line each, for the start-up log. */
+  describe: string[];
+  /** Closes what the app opened besides the worker (clients, counters). */
+  close(): Promise<void>;
+}
+
+/**
+ * What `onceflow start` runs on the embedded stack: a worker with the app's workflows and
+ * activities, seed data, and a first task to show. `--app <module>` names a module whose default
+ * export is a `DevApp`; without it, the order example of this repository.
+ */
+export interface DevApp {
+  name: string;
+  /** Inserts demo data the app needs (idempotent). */
+  seed?(pool: pg.Pool): Promise<void>;
+  startWorker(ctx: DevWorkerContext): Promise<DevWorker>;
+  /** Runs a demo task on a started stack and logs what it did; returns its workflow and run IDs. */
+  demo?(ctx: {
+    client: Client;
+    taskQueue: string;
+    log: (line: string) => void;
+  }): Promise<{ workflowId: string; runId: string }>;
+}
+
+/** The app `onceflow start` runs when none is named: this repository's order example. */
+export const DEFAULT_APP = new URL('../../examples/order-ops/dev-app.ts', import.meta.url).href;
+
+/** The workflows file `onceflow replay` replays against when none is named: the order example's. */
+export const DEFAULT_WORKFLOWS = fileURLToPath(
+  new URL('../../examples/order-ops/workflows.ts', import.meta.url),
+);
+
+/** Loads a `DevApp` module (a path or URL); its default export is the app. */
+export async function loadDevApp(module: string = DEFAULT_APP): Promise<DevApp> {
+  const url = /^[a-z]+:/.test(module) ? module : new URL(module, `file://${process.cwd()}/`).href;
+  const loaded = (await import(url)) as { default?: DevApp };
+  if (!loaded.default?.startWorker) throw new TypeError(`${module}: its default export is not a DevApp`);
+  return loaded.default;
+}

@@ -1,0 +1,30 @@
+/**
+ * `onceflow/testing`: what we test our agents with, for testing yours — the sandbox downstreams
+ * (a Stripe-compatible payments API, SMTP with a lookup API, a scripted Anthropic Messages API),
+ * the embedded dev stack (Temporal dev server and Postgres) and the configuration reader.
+ */
+export {
+  auditEmail,
+  auditPayments,
+  FaultController,
+  readSandboxAddresses,
+  readSandboxEndpoints,
+  sandboxEndpoints,
+  startSandbox,
+  writeSandboxAddresses,
+  type EmailAudit,
+  type FaultKind,
+  type FaultRule,
+  type PaymentsAudit,
+  type Sandbox,
+  type SandboxAddresses,
+  type SandboxEndpoints,
+  type SandboxOptions,
+} from '../sandbox/index.js';
+export { startStack, type Stack, type StackOptions } from '../dev/stack.js';
+export { loadConfig, type Config } from '../config.js';
+export { createModelClient, describeModelClient } from '../model-client.js';
+export { createPool } from '../db/pool.js';
+export { migrate, type MigrationSet } from '../db/migrate.js';
+export { loadDevApp, type DevApp, type DevWorker, type DevWorkerContext } from '../dev/app.js';
+export { startScriptedModel, type ScriptedModel } from './scripted-model.js';

@@ -1,0 +1,16 @@
+/** The tool-definition API and the types tools and workflows share: workflow-safe. */
+export {
+  abortTask,
+  defineTool,
+  formatIssues,
+  type BoundCompensation,
+  type CompensationRule,
+  type EffectRule,
+  type PreparedCall,
+  type Tool,
+  type ToolContext,
+  type ToolKind,
+  type ToolSpec,
+} from './define.js';
+export type { EffectResult, EffectSpec, Intent, Keyed } from './effects.js';
+export type { Message, ToolResultBlock, ToolSchema, ToolUseBlock } from './messages.js';
