@@ -1,8 +1,19 @@
 import { builtinModules } from 'node:module';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startScriptedModel } from '../../src/testing/index.js';
+import { startTicketService } from './ticket-service.js';
 import {
   REPO,
   ensureBuilt,
@@ -110,8 +121,18 @@ describe('installed from the tarball into a fresh project outside the repo', () 
 
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'onceflow-consumer-'));
-    const typesNode = packageJson().devDependencies['@types/node'] ?? 'latest';
-    consumer = await installPacked(tmp, [`@types/node@${typesNode}`]);
+    const pkg = packageJson();
+    const dep = (name: string) =>
+      `${name}@${pkg.dependencies[name] ?? pkg.devDependencies[name] ?? 'latest'}`;
+    // What a team's own worker depends on besides onceflow (the versions npm dedupes with onceflow's).
+    consumer = await installPacked(tmp, [
+      dep('@types/node'),
+      dep('@temporalio/client'),
+      dep('@temporalio/worker'),
+      dep('pg'),
+      dep('@types/pg'),
+      dep('zod'),
+    ]);
     console.log(
       `consumer install (npm install --prefer-offline ${consumer.pack.filename}): ${(consumer.installMs / 1000).toFixed(1)} s`,
     );
@@ -227,4 +248,66 @@ describe('installed from the tarball into a fresh project outside the repo', () 
     const { stdout } = await run(process.execPath, ['bundle.js']);
     expect(Number(stdout)).toBeGreaterThan(0);
   }, 180_000);
+
+  it("runs the README's own agent (a tool, an agent, a worker, a start): a re-decided call and a dropped response, one ticket", async () => {
+    // The README's "Your own agent" code, as files of the consumer project, compiled with tsc.
+    const own = join(REPO, 'examples', 'own-agent');
+    mkdirSync(join(consumer.dir, 'src'), { recursive: true });
+    mkdirSync(join(consumer.dir, 'scenarios'), { recursive: true });
+    for (const file of ['workflows.ts', 'activities.ts', 'main.ts'])
+      copyFileSync(join(own, file), join(consumer.dir, 'src', file));
+    copyFileSync(join(own, 'open-ticket.json'), join(consumer.dir, 'scenarios', 'open-ticket.json'));
+    writeFileSync(
+      join(consumer.dir, 'tsconfig.agent.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          lib: ['ES2022', 'DOM'],
+          types: ['node'],
+          strict: true,
+          skipLibCheck: true,
+          rootDir: 'src',
+          outDir: 'dist',
+        },
+        include: ['src'],
+      }),
+    );
+    const tsc = join(REPO, 'node_modules', '.bin', 'tsc');
+    const compiled = await run(tsc, ['-p', 'tsconfig.agent.json']).catch(
+      (err: { stdout: string; stderr: string }) => err,
+    );
+    expect(`${compiled.stdout}${compiled.stderr}`.trim()).toBe('');
+
+    const tickets = await startTicketService();
+    const model = await startScriptedModel({ scenariosDir: join(consumer.dir, 'scenarios') });
+    try {
+      tickets.dropNextResponse(); // the first ticket commits, its answer is lost: Temporal retries
+      const ref = `T-${Date.now().toString(36)}`;
+      const { stdout } = await run(process.execPath, ['dist/main.js', ref], {
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        DATABASE_URL: inject('databaseUrl'),
+        ANTHROPIC_BASE_URL: model.baseURL,
+        TICKETS_URL: tickets.url,
+        SCENARIO: 'open-ticket',
+      });
+      const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+        status: string;
+        toolCalls: { name: string; outcome: string; key?: string }[];
+      };
+      expect(result.status).toBe('completed');
+      // Turn 1 executed (after a retry); turn 2, re-decided with reworded text, replayed.
+      expect(result.toolCalls.map((c) => [c.name, c.outcome])).toEqual([
+        ['open_ticket', 'executed'],
+        ['open_ticket', 'replayed'],
+      ]);
+      expect(tickets.posts).toBe(2); // the lost answer's retry reached the API, with the same key
+      expect(tickets.created.size).toBe(1); // one ticket downstream
+      expect([...tickets.created.keys()]).toEqual([result.toolCalls[0]!.key]);
+    } finally {
+      await model.close();
+      await tickets.close();
+    }
+  }, 300_000);
 });
