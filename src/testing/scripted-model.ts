@@ -18,7 +18,10 @@ export interface ScriptedModel {
  * tasks. It answers like the Messages API (`id`, `content`, `stop_reason`, `usage`), so the official
  * SDK and the model activity need no change to talk to it.
  */
-export async function startScriptedModel(options: { scenariosDir: string; port?: number }): Promise<ScriptedModel> {
+export async function startScriptedModel(options: {
+  scenariosDir: string;
+  port?: number;
+}): Promise<ScriptedModel> {
   const faults = new FaultController();
   const server = await startModelServer({
     host: '127.0.0.1',
