@@ -82,6 +82,17 @@ describe('travelAgent: the travel tools under the scripted model, against the re
     expect(result.saga.steps).toHaveLength(3);
   });
 
+  it('refuses the same hotel with other terms as a conflict, told to the model: the first booking stands', async () => {
+    const t = task('travel-hotel-new-terms');
+    const result = await run(t);
+    expect(result.status).toBe('completed');
+    const hotels = result.toolCalls.filter((c) => c.name === 'book_hotel');
+    expect(hotels.map((c) => c.outcome)).toEqual(['executed', 'conflict']);
+    expect(hotels[1]?.key).toBe(hotels[0]?.key);
+    expect(env.reservation('hotels', hotels[0]?.key)).toMatchObject({ status: 'confirmed', commits: 1 });
+    expect(result.finalText).toContain('240.00 EUR');
+  });
+
   it('aborts on a sold-out hotel: the flight is cancelled, in reverse, and the hotel API is not asked to cancel', async () => {
     const t = task('travel-hotel-sold-out');
     const hotelsBefore = env.sandbox.audit().hotels.reservations;
@@ -103,6 +114,19 @@ describe('travelAgent: the travel tools under the scripted model, against the re
     ]);
     const activities = await env.scheduledActivities(t.workflowId);
     expect(activities.slice(-2)).toEqual(['cancelHotel', 'cancelFlight']);
+    // The hotel's cancellation read the booking's recorded outcome (sold out) and did not call the API.
+    expect(await env.activityResults(t.workflowId, 'cancelHotel')).toEqual([
+      expect.objectContaining({
+        outcome: 'executed',
+        result: expect.objectContaining({
+          status: 'nothing_to_cancel',
+          reason: 'ended in SOLD_OUT',
+        }) as unknown,
+      }),
+    ]);
+    expect(await env.activityResults(t.workflowId, 'cancelFlight')).toEqual([
+      expect.objectContaining({ result: expect.objectContaining({ status: 'cancelled' }) as unknown }),
+    ]);
     // Sold out is final: booked once, not retried.
     expect(await env.attempts(t.workflowId, 'bookHotel')).toEqual([1]);
   });

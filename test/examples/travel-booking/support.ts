@@ -34,6 +34,8 @@ export interface TravelEnv {
   scheduledActivities(workflowId: string): Promise<string[]>;
   /** How many attempts of `activity` the workflow's history shows started (the last attempt number). */
   attempts(workflowId: string, activity: string): Promise<number[]>;
+  /** Results of the completed activities of type `activity`, decoded from history (plaintext JSON payloads). */
+  activityResults<T = unknown>(workflowId: string, activity: string): Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -97,6 +99,20 @@ export async function createTravelEnv(): Promise<TravelEnv> {
           return started && scheduled.get(String(started.scheduledEventId)) === activity;
         })
         .map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 0);
+    },
+    async activityResults<T>(workflowId: string, activity: string) {
+      const events = await history(workflowId);
+      const types = new Map<string, string>();
+      for (const e of events) {
+        const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+        if (name) types.set(String(e.eventId), name);
+      }
+      return events.flatMap((e) => {
+        const done = e.activityTaskCompletedEventAttributes;
+        const data = done?.result?.payloads?.[0]?.data;
+        if (!done || !data || types.get(String(done.scheduledEventId)) !== activity) return [];
+        return [JSON.parse(Buffer.from(data).toString('utf8')) as T];
+      });
     },
     async close() {
       if (worker.getState() === 'RUNNING') worker.shutdown();

@@ -120,6 +120,9 @@ describe('tripWorkflow: flight → hotel → car as a hand-written saga from the
       'cancelFlight',
     ]);
     expect(await env.attempts(workflowId(input), 'bookHotel')).toEqual([1]);
+    expect(await env.activityResults(workflowId(input), 'cancelHotel')).toMatchObject([
+      { result: { status: 'nothing_to_cancel', reason: 'ended in SOLD_OUT', reservationId: null } },
+    ]);
     const keys = await keysOf(input);
     expect(env.reservation('flights', keys.book_flight)).toMatchObject({ status: 'cancelled', cancels: 1 });
     expect(env.sandbox.audit().hotels.reservations).toBe(hotelsBefore);
