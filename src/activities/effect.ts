@@ -82,6 +82,19 @@ export async function effect<T>(
   const operation = intent.operation ?? options.operation ?? 'effect';
   try {
     const ledger = ledgerOf(options);
+    if (intent.approval) {
+      // Before the claim, so no effect exists without the approval that allowed it on record.
+      const { reason, by, note, at } = intent.approval;
+      await ledger.recordApproval({
+        key: intent.key,
+        fingerprint: intent.fingerprint,
+        scope: intent.scope,
+        reason,
+        approvedBy: by ?? null,
+        note: note ?? null,
+        approvedAt: new Date(at),
+      });
+    }
     const request = { key: intent.key, scope: intent.scope, operation, fingerprint: intent.fingerprint };
     const done = options.transaction
       ? await ledger.onceInTransaction(request, (db, ctx) => perform({ ...ctx, db }))

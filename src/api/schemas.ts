@@ -7,6 +7,13 @@ export { agentTask, createTask, orderTask, taskKey, type CreateTask } from '../t
 export const decision = z.strictObject({
   by: z.string().max(200).optional(),
   note: z.string().max(2000).optional(),
+  key: z
+    .string()
+    .max(300)
+    .optional()
+    .describe(
+      "The intent key of the effect decided on (the waiting call's `key`): refused when another effect waits.",
+    ),
 });
 
 /** Query of `GET /tasks`. */

@@ -104,7 +104,12 @@ export function taskRoutes(options: TaskRoutesOptions): FastifyPluginCallback {
         } catch (err) {
           // A closed task has nothing waiting either.
           if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) {
-            throw new ApiError(409, 'NOTHING_TO_APPROVE', `task ${id} has no call waiting for approval`);
+            const why = err instanceof WorkflowUpdateFailedError && err.cause ? `: ${err.cause.message}` : '';
+            throw new ApiError(
+              409,
+              'NOTHING_TO_APPROVE',
+              `task ${id} has no such call waiting for approval${why}`,
+            );
           }
           throw err;
         }

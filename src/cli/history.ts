@@ -208,13 +208,20 @@ export function registerHistoryCommands(program: Command): void {
       await withContext({ json: Boolean(opts.json) }, async (ctx) => {
         const ledger = new Ledger(ctx.pool());
         const stats = await ledger.stats(opts.scope ? { scope: opts.scope } : {});
+        // Who approved which effect (key and terms): one task's approvals, with --scope.
+        const approvals = opts.scope ? await ledger.approvals(opts.scope) : undefined;
         await ledger.close();
         const s = stats as unknown as Record<string, unknown>;
-        const human = Object.entries(s)
-          .filter(([, v]) => typeof v === 'number')
-          .map(([k, v]) => `${k.padEnd(22)} ${String(v)}`)
-          .join('\n');
-        ctx.print(human, stats);
+        const human = [
+          ...Object.entries(s)
+            .filter(([, v]) => typeof v === 'number')
+            .map(([k, v]) => `${k.padEnd(22)} ${String(v)}`),
+          ...(approvals ?? []).map(
+            (a) =>
+              `approved ${a.key} (${a.fingerprint}) by ${a.approvedBy ?? 'unnamed'} at ${a.approvedAt.toISOString()}: ${a.reason}`,
+          ),
+        ].join('\n');
+        ctx.print(human, approvals ? { ...stats, approvals } : stats);
       });
     });
 }

@@ -155,11 +155,16 @@ export function registerTaskCommands(program: Command): void {
       .argument('<id>', 'task (workflow) ID')
       .option('--note <text>', 'why')
       .option('--by <who>', 'who decides')
+      .option('--key <key>', 'the intent key of the effect decided on: refused when another one waits')
       .option('--json', 'print JSON')
-      .action(async (id: string, opts: { note?: string; by?: string; json?: boolean }) => {
+      .action(async (id: string, opts: { note?: string; by?: string; key?: string; json?: boolean }) => {
         await withContext({ json: Boolean(opts.json) }, async (ctx) => {
           const client = await ctx.client();
-          const args = { ...(opts.note ? { note: opts.note } : {}), ...(opts.by ? { by: opts.by } : {}) };
+          const args = {
+            ...(opts.note ? { note: opts.note } : {}),
+            ...(opts.by ? { by: opts.by } : {}),
+            ...(opts.key ? { key: opts.key } : {}),
+          };
           const call = await client.workflow
             .getHandle(id)
             .executeUpdate(approved ? approveUpdate : denyUpdate, { args: [args] })

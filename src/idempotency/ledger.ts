@@ -9,6 +9,7 @@ import {
   KeyInUseError,
   OutcomeUnknownError,
 } from './errors.js';
+import { approvalsOf, pruneApprovals, recordApproval, type EffectApproval } from './approvals.js';
 import { compensationKey } from './keys.js';
 import {
   SQL,
@@ -22,6 +23,7 @@ import { CounterBuffer, queryStats, type LedgerStats } from './ledger-stats.js';
 import type { LedgerOptions, OnceRequest, OnceResult, PerformContext, StepOutcome } from './ledger-types.js';
 
 export type { LedgerRow, LedgerStatus, RecoveryPolicy } from './ledger-rows.js';
+export type { EffectApproval } from './approvals.js';
 export type { LedgerCounts, LedgerStats } from './ledger-stats.js';
 export type {
   LedgerOptions,
@@ -276,8 +278,20 @@ export class Ledger {
         [this.now(), batchSize],
       );
       total += rowCount ?? 0;
-      if ((rowCount ?? 0) < batchSize) return total;
+      if ((rowCount ?? 0) < batchSize) break;
     }
+    await pruneApprovals(this.pool, this.now());
+    return total;
+  }
+
+  /** Records that a person approved the effect `approval.key` with these terms (idempotent). */
+  recordApproval(approval: EffectApproval): Promise<void> {
+    return recordApproval(this.pool, approval);
+  }
+
+  /** The approvals recorded for one task, oldest first: who approved which effect, with which terms. */
+  approvals(scope: string): Promise<EffectApproval[]> {
+    return approvalsOf(this.pool, scope);
   }
 
   /**

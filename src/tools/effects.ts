@@ -28,6 +28,18 @@ export interface Intent {
   operation?: string;
   /** The recovery policy the tool declares (see `EffectRule.recovery`); absent in inputs from before 0.2. */
   recovery?: RecoveryPolicy;
+  /** The person's approval of exactly this key and fingerprint, when the tool needed one. */
+  approval?: IntentApproval;
+}
+
+/** An approval carried to the effect's activity, which records it in the ledger before the effect. */
+export interface IntentApproval {
+  /** Why approval was needed (the tool's approval rule). */
+  reason: string;
+  by?: string;
+  note?: string;
+  /** Workflow time of the decision, ISO 8601. */
+  at: string;
 }
 
 /** Activity input of a side effect: the derived intent plus the business input. */

@@ -112,12 +112,18 @@ export interface AgentResult {
   duplicatesPrevented: number;
 }
 
-/** A charge or other call waiting for a person. */
+/**
+ * A call waiting for a person. The approval is bound to this effect: its intent key and terms
+ * (fingerprint); a re-decided call with other terms under the same key needs a new approval.
+ */
 export interface PendingApproval {
   toolUseId: string;
   tool: string;
   summary: string;
   reason: string;
+  /** The intent key the approval is for; absent in runs from before 0.2. */
+  key?: string;
+  fingerprint?: string;
 }
 
 export interface ApprovalDecision {
@@ -130,6 +136,11 @@ export interface ApprovalDecision {
 export interface ApprovalArgs {
   by?: string;
   note?: string;
+  /**
+   * The intent key the decision is for, from the pending approval: when given, a decision meant for
+   * another effect (the model moved on, a stale page) is rejected instead of approving this one.
+   */
+  key?: string;
 }
 
 export const transcriptQuery = defineQuery<Message[]>('transcript');

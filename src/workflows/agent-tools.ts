@@ -8,7 +8,7 @@ import {
 import { shortKey } from '../idempotency/keys.js';
 import { carriesToldToModel } from '../idempotency/told-to-model.js';
 import type { PreparedCall, Tool, ToolContext } from '../tools/define.js';
-import type { EffectResult, Intent } from '../tools/effects.js';
+import type { EffectResult, Intent, IntentApproval } from '../tools/effects.js';
 import { MAX_TOOL_RESULT_CHARS, truncateText } from '../tools/bounds.js';
 import type { ToolResultBlock, ToolUseBlock } from '../tools/messages.js';
 import type { CarriedStep, ToolCallRecord, ToolOutcome } from './agent-state.js';
@@ -20,13 +20,14 @@ import { compensatedStep, type ActivityProxy } from './tool-step.js';
 // terminal failure of a tool (all of its told codes were non-retryable), so they replay that way.
 const TOLD_TO_MODEL_MARKER = 'told-to-model-marker';
 
-/** Asks a person; resolves with the decision (timeout = denied). */
+/** Asks a person to approve exactly this effect; resolves with the decision (timeout = denied). */
 export type ApprovalGate = (
   call: ToolUseBlock,
   def: Tool,
   summary: string,
   reason: string,
-) => Promise<{ approved: boolean; note: string }>;
+  intent: Intent,
+) => Promise<{ approved: boolean; note: string; by?: string }>;
 
 export interface ToolRunnerOptions {
   /** The agent's tools by name. */
@@ -88,6 +89,8 @@ export class ToolRunner {
   private readonly undo: ActivityProxy;
   private readonly reads: ActivityProxy;
   private readonly sagaKeys = new Set<string>();
+  /** Approvals given in this run, by `<key> <fingerprint>`. */
+  private readonly approvals = new Map<string, IntentApproval>();
   private readonly context: ToolContext = {
     keyOf: (tool, activityInput) => (tool.effect ? intentFor(tool.effect, activityInput).key : ''),
   };
@@ -203,19 +206,33 @@ export class ToolRunner {
       }
     }
 
-    const intent = def.undoes
+    let intent = def.undoes
       ? undoIntent(intentFor(def.undoes, prepCall.activityInput), prepCall.activityInput, activity)
       : intentFor(def.effect!, prepCall.activityInput);
     const approvalReason = prepCall.approvalReason(this.opts.policy);
     if (approvalReason) {
-      const decision = await this.opts.approve(call, def, prepCall.summary, approvalReason);
-      if (!decision.approved) {
-        this.record(turn, call, started, 'denied', { key: intent.key, error: decision.note });
-        return reply(
-          `Not done: a person did not approve this ${def.name} (${decision.note}). Do not retry it.`,
-          true,
-        );
+      // An approval covers one effect: this key with these terms. The same call re-decided later
+      // keeps it; other terms under the same key ask again.
+      const bound = `${intent.key} ${intent.fingerprint}`;
+      let approval = this.approvals.get(bound);
+      if (!approval) {
+        const decision = await this.opts.approve(call, def, prepCall.summary, approvalReason, intent);
+        if (!decision.approved) {
+          this.record(turn, call, started, 'denied', { key: intent.key, error: decision.note });
+          return reply(
+            `Not done: a person did not approve this ${def.name} (${decision.note}). Do not retry it.`,
+            true,
+          );
+        }
+        approval = {
+          reason: approvalReason,
+          note: decision.note,
+          ...(decision.by ? { by: decision.by } : {}),
+          at: new Date(this.opts.now()).toISOString(),
+        };
+        this.approvals.set(bound, approval);
       }
+      intent = { ...intent, approval };
     }
 
     try {

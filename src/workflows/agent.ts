@@ -168,16 +168,28 @@ async function runAgent<I extends AgentInput, P>(
       : compensationCall,
     readOptions: readCall,
     now: () => Date.now(),
-    approve: async (call, def, summary, reason) => {
-      pending = { toolUseId: call.id, tool: def.name, summary, reason };
+    approve: async (call, def, summary, reason, intent) => {
+      pending = {
+        toolUseId: call.id,
+        tool: def.name,
+        summary,
+        reason,
+        key: intent.key,
+        fingerprint: intent.fingerprint,
+      };
       decision = undefined;
       setStatus('waiting_approval');
       setCurrentDetails(`waiting for approval: ${pending.summary} (${reason})`);
       const decided = await condition(() => decision !== undefined, input.approvalTimeout ?? '24 hours');
-      const outcome = decided && decision ? decision : { approved: false, note: 'approval timed out' };
+      const outcome: ApprovalDecision =
+        decided && decision ? decision : { approved: false, note: 'approval timed out' };
       pending = null;
       setStatus('running');
-      return { approved: outcome.approved, note: outcome.note ?? (outcome.approved ? 'approved' : 'denied') };
+      return {
+        approved: outcome.approved,
+        note: outcome.note ?? (outcome.approved ? 'approved' : 'denied'),
+        ...(outcome.by ? { by: outcome.by } : {}),
+      };
     },
   });
   if (carried) tools.restore(carried.toolCalls, carried.steps, carried.duplicatesPrevented);
@@ -191,8 +203,10 @@ async function runAgent<I extends AgentInput, P>(
     decision = { approved, ...(args.by ? { by: args.by } : {}), ...(args.note ? { note: args.note } : {}) };
     return waiting;
   };
-  const validatePending = (_args: ApprovalArgs) => {
+  const validatePending = (args: ApprovalArgs) => {
     if (!pending) throw new Error('no tool call is waiting for approval');
+    if (args.key !== undefined && args.key !== pending.key)
+      throw new Error(`the waiting approval is for effect ${pending.key ?? '(unkeyed)'}, not ${args.key}`);
   };
   setHandler(approveUpdate, decide(true), { validator: validatePending });
   setHandler(denyUpdate, decide(false), { validator: validatePending });

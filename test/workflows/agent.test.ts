@@ -184,6 +184,44 @@ describe('agentWorkflow: the tool-use loop against the scripted model', () => {
     expect(await truth(t)).toMatchObject({ charges: 1, charged: 25000 });
   });
 
+  it('binds an approval to one effect: the same terms re-decided keep it, other terms ask again', async () => {
+    const t = await task('agent-approval-redecided');
+    const workflowId = `agent-${t.orderId}`;
+    const done = run(t, workflowId);
+    const handle = await waitForApproval(workflowId);
+    const first = (await handle.query(agentStatusQuery)).pendingApproval!;
+    expect(first).toMatchObject({ tool: 'charge_payment', key: expect.stringMatching(/^ik_/) as unknown });
+    // A decision meant for another effect is refused, not applied to this one.
+    await expect(
+      handle.executeUpdate(approveUpdate, { args: [{ by: 'ops@example.com', key: 'ik_someOtherEffect' }] }),
+    ).rejects.toThrow();
+    await handle.executeUpdate(approveUpdate, { args: [{ by: 'ops@example.com', key: first.key! }] });
+    // Turn 3 repeats the charge with the same terms: no new approval, replayed. Turn 4 changes the
+    // amount: same key, other terms, so a person is asked again.
+    let second = first;
+    for (let i = 0; i < 200 && second.toolUseId === first.toolUseId; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      second = (await handle.query(agentStatusQuery)).pendingApproval ?? first;
+    }
+    expect(second.key).toBe(first.key);
+    expect(second.fingerprint).not.toBe(first.fingerprint);
+    await handle.executeUpdate(approveUpdate, { args: [{ by: 'lead@example.com', key: second.key! }] });
+    const result = await done;
+    expect(result.toolCalls.filter((c) => c.name === 'charge_payment').map((c) => c.outcome)).toEqual([
+      'executed',
+      'replayed',
+      'conflict',
+    ]);
+    expect(await truth(t)).toMatchObject({ charges: 1, charged: 25000 });
+    // The ledger's audit shows who approved which terms of the effect.
+    const approvals = await env.ledger.approvals(workflowId);
+    expect(approvals.map((a) => [a.key, a.fingerprint, a.approvedBy])).toEqual([
+      [first.key, first.fingerprint, 'ops@example.com'],
+      [first.key, second.fingerprint, 'lead@example.com'],
+    ]);
+    expect(approvals[0]!.reason).toContain('exceeds the approval limit');
+  });
+
   it('does not charge when a person denies, and tells the model', async () => {
     const t = await task('agent-approval');
     const workflowId = `agent-${t.orderId}`;
