@@ -3,29 +3,12 @@
  * order agent (`./tools.ts`), so its keys and compensations are the agent's.
  */
 import type { Duration } from '@temporalio/common';
-import {
-  ApplicationFailure,
-  isCancellation,
-  setCurrentDetails,
-  setHandler,
-  upsertSearchAttributes,
-  type ActivityOptions,
-  type RetryPolicy,
-} from '@temporalio/workflow';
+import { ApplicationFailure, setCurrentDetails, type RetryPolicy } from '@temporalio/workflow';
 import {
   compensationCall,
-  CUSTOMER,
-  describeError,
   effectCall,
-  reconcileBeforeComplete,
-  Saga,
-  sagaStateQuery,
-  sagaStateUpserter,
-  stepsQuery,
-  TASK_KIND,
-  TASK_STATUS,
-  toolStep,
-  type EffectResult,
+  runSaga,
+  type RunSagaOptions,
   type StepRecord,
   type Tool,
 } from 'onceflow/workflow';
@@ -74,42 +57,33 @@ export interface OrderResult {
  * order, refund, release the shipment, send a correction email), each exactly once.
  */
 export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
-  const options = {
+  const amount = input.items.reduce((sum, item) => sum + item.quantity * item.unitAmount, 0);
+  const order = { order_id: input.orderId, customer_id: input.customerId };
+  const options: RunSagaOptions = {
+    title: `order ${input.orderId}`,
+    kind: 'order',
+    customer: input.customerId,
+    compensatedType: 'ORDER_COMPENSATED',
+    undoneType: 'ORDER_UNDONE',
+    effect: input.effectTimeout ? { ...effectCall, startToCloseTimeout: input.effectTimeout } : effectCall,
     compensation: input.compensationRetry
       ? { ...compensationCall, retry: input.compensationRetry }
       : compensationCall,
-    effect: input.effectTimeout ? { ...effectCall, startToCloseTimeout: input.effectTimeout } : effectCall,
-  } satisfies { compensation: ActivityOptions; effect: ActivityOptions };
-  const records: StepRecord[] = [];
-  const saga = new Saga(sagaStateUpserter());
-  setHandler(sagaStateQuery, () => saga.state());
-  setHandler(stepsQuery, () => records);
-  upsertSearchAttributes([
-    { key: TASK_KIND, value: 'order' },
-    { key: CUSTOMER, value: input.customerId },
-    { key: TASK_STATUS, value: 'running' },
-  ]);
-
-  /** One step from its tool definition; drills abort right after it when asked. */
-  const step = async <T>(tool: Tool, toolInput: object): Promise<T> => {
-    const done: EffectResult<T> = await toolStep<T>(saga, tool, toolInput, options);
-    records.push({ step: tool.name, key: done.key, outcome: done.outcome });
-    if (input.failAfter === tool.name) {
-      throw ApplicationFailure.nonRetryable(`drill: order aborted after ${tool.name}`, 'ORDER_DRILL');
-    }
-    return done.result;
   };
-  const amount = input.items.reduce((sum, item) => sum + item.quantity * item.unitAmount, 0);
-  const order = { order_id: input.orderId, customer_id: input.customerId };
-
-  try {
+  return runSaga(options, async ({ step: run, records }) => {
+    /** One step; the drill aborts right after the step it names. */
+    const step = async <T>(tool: Tool, toolInput: object): Promise<T> => {
+      const result = await run<T>(tool, toolInput);
+      if (input.failAfter === tool.name)
+        throw ApplicationFailure.nonRetryable(`drill: order aborted after ${tool.name}`, 'ORDER_DRILL');
+      return result;
+    };
     setCurrentDetails(`creating order ${input.orderId}`);
     await step(createOrder, {
       ...order,
       items: input.items.map((i) => ({ sku: i.sku, quantity: i.quantity, unit_amount: i.unitAmount })),
       currency: input.currency,
     });
-
     setCurrentDetails(`charging ${amount} ${input.currency} for ${input.orderId}`);
     const charge = await step<Charge>(chargePayment, {
       ...order,
@@ -117,14 +91,12 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
       currency: input.currency,
       ...(input.paymentMethod ? { payment_method: input.paymentMethod } : {}),
     });
-
     setCurrentDetails(`booking the shipment of ${input.orderId}`);
     const a = input.shippingAddress;
     const shipment = await step<Shipment>(bookShipment, {
       order_id: input.orderId,
       address: { name: a.name, line1: a.line1, city: a.city, postal_code: a.postalCode, country: a.country },
     });
-
     setCurrentDetails(`emailing ${input.email}`);
     const email = await step<SentEmail>(sendEmail, {
       order_id: input.orderId,
@@ -133,21 +105,9 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
       subject: `Your order ${input.orderId} is confirmed`,
       body: `Thank you. We charged ${formatAmount(amount, input.currency)} and booked shipment ${shipment.shipmentId}.`,
     });
-
-    const undone = await reconcileBeforeComplete(saga);
-    if (undone.length > 0) {
-      // A reset past a compensation: what this order consists of was undone, so it cannot complete.
-      throw ApplicationFailure.nonRetryable(
-        `order ${input.orderId} was undone by an earlier run (${undone.length} steps undone)`,
-        'ORDER_UNDONE',
-      );
-    }
-    saga.complete();
-    upsertSearchAttributes([{ key: TASK_STATUS, value: 'completed' }]);
-    setCurrentDetails(`order ${input.orderId} completed`);
     return {
       orderId: input.orderId,
-      status: 'completed',
+      status: 'completed' as const,
       amount,
       currency: input.currency,
       paymentIntentId: charge.paymentIntentId,
@@ -155,24 +115,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
       messageId: email.messageId,
       steps: records,
     };
-  } catch (err) {
-    const cancelled = isCancellation(err);
-    setCurrentDetails(`compensating: ${cancelled ? 'cancelled' : describeError(err)}`);
-    const state = await saga.compensate(cancelled ? 'cancelled' : describeError(err));
-    upsertSearchAttributes([{ key: TASK_STATUS, value: state.status }]);
-    setCurrentDetails(
-      state.status === 'compensation_failed'
-        ? `needs a person: ${state.needsAttention.map((a) => a.action).join('; ')}`
-        : `order ${input.orderId} undone`,
-    );
-    if (cancelled) throw err;
-    throw ApplicationFailure.create({
-      type: state.status === 'compensation_failed' ? 'COMPENSATION_FAILED' : 'ORDER_COMPENSATED',
-      message: `order ${input.orderId} failed and was ${state.status === 'compensation_failed' ? 'not fully undone' : 'undone'}: ${state.reason ?? ''}`,
-      nonRetryable: true,
-      details: [state],
-    });
-  }
+  });
 }
 
 function formatAmount(amount: number, currency: string): string {

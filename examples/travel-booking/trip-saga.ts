@@ -3,29 +3,12 @@
  * travel agent (`./tools.ts`), so its keys, reservation references and cancellations are the agent's.
  */
 import type { Duration } from '@temporalio/common';
-import {
-  ApplicationFailure,
-  isCancellation,
-  setCurrentDetails,
-  setHandler,
-  upsertSearchAttributes,
-  type ActivityOptions,
-  type RetryPolicy,
-} from '@temporalio/workflow';
+import { ApplicationFailure, setCurrentDetails, type RetryPolicy } from '@temporalio/workflow';
 import {
   compensationCall,
-  CUSTOMER,
-  describeError,
   effectCall,
-  reconcileBeforeComplete,
-  Saga,
-  sagaStateQuery,
-  sagaStateUpserter,
-  stepsQuery,
-  TASK_KIND,
-  TASK_STATUS,
-  toolStep,
-  type EffectResult,
+  runSaga,
+  type RunSagaOptions,
   type StepRecord,
   type Tool,
 } from 'onceflow/workflow';
@@ -72,35 +55,27 @@ export interface TripResult {
  * key; a booking that never took effect is not cancelled at the travel API.
  */
 export async function tripWorkflow(input: TripInput): Promise<TripResult> {
-  const options = {
+  const options: RunSagaOptions = {
+    title: `trip ${input.tripId}`,
+    kind: 'trip',
+    customer: input.traveller,
+    compensatedType: 'TRIP_COMPENSATED',
+    undoneType: 'TRIP_UNDONE',
+    effect: input.effectTimeout ? { ...effectCall, startToCloseTimeout: input.effectTimeout } : effectCall,
     compensation: input.compensationRetry
       ? { ...compensationCall, retry: input.compensationRetry }
       : compensationCall,
-    effect: input.effectTimeout ? { ...effectCall, startToCloseTimeout: input.effectTimeout } : effectCall,
-  } satisfies { compensation: ActivityOptions; effect: ActivityOptions };
-  const records: StepRecord[] = [];
-  const saga = new Saga(sagaStateUpserter());
-  setHandler(sagaStateQuery, () => saga.state());
-  setHandler(stepsQuery, () => records);
-  upsertSearchAttributes([
-    { key: TASK_KIND, value: 'trip' },
-    { key: CUSTOMER, value: input.traveller },
-    { key: TASK_STATUS, value: 'running' },
-  ]);
-
-  /** One booking from its tool definition; drills abort right after it when asked. */
-  const step = async (tool: Tool, toolInput: object): Promise<Booking> => {
-    setCurrentDetails(`${tool.name} for ${input.tripId}`);
-    const done: EffectResult<Booking> = await toolStep<Booking>(saga, tool, toolInput, options);
-    records.push({ step: tool.name, key: done.key, outcome: done.outcome });
-    if (input.failAfter === tool.name) {
-      throw ApplicationFailure.nonRetryable(`drill: trip aborted after ${tool.name}`, 'TRIP_DRILL');
-    }
-    return done.result;
   };
-  const trip = { trip_id: input.tripId, currency: input.currency };
-
-  try {
+  return runSaga(options, async ({ step: run, records }) => {
+    /** One booking; the drill aborts right after the step it names. */
+    const step = async (tool: Tool, toolInput: object): Promise<Booking> => {
+      setCurrentDetails(`${tool.name} for ${input.tripId}`);
+      const booking = await run<Booking>(tool, toolInput);
+      if (input.failAfter === tool.name)
+        throw ApplicationFailure.nonRetryable(`drill: trip aborted after ${tool.name}`, 'TRIP_DRILL');
+      return booking;
+    };
+    const trip = { trip_id: input.tripId, currency: input.currency };
     const flight = await step(bookFlight, {
       ...trip,
       leg: 'outbound',
@@ -126,21 +101,9 @@ export async function tripWorkflow(input: TripInput): Promise<TripResult> {
       driver: input.traveller,
       price_cents: input.car.priceCents,
     });
-
-    const undone = await reconcileBeforeComplete(saga);
-    if (undone.length > 0) {
-      // A reset past a compensation: bookings of this trip were cancelled, so it cannot complete.
-      throw ApplicationFailure.nonRetryable(
-        `trip ${input.tripId} was undone by an earlier run (${undone.length} bookings cancelled)`,
-        'TRIP_UNDONE',
-      );
-    }
-    saga.complete();
-    upsertSearchAttributes([{ key: TASK_STATUS, value: 'completed' }]);
-    setCurrentDetails(`trip ${input.tripId} booked`);
     return {
       tripId: input.tripId,
-      status: 'completed',
+      status: 'completed' as const,
       totalCents: flight.priceCents + hotel.priceCents + car.priceCents,
       currency: input.currency,
       flight,
@@ -148,22 +111,5 @@ export async function tripWorkflow(input: TripInput): Promise<TripResult> {
       car,
       steps: records,
     };
-  } catch (err) {
-    const cancelled = isCancellation(err);
-    setCurrentDetails(`cancelling bookings: ${cancelled ? 'cancelled' : describeError(err)}`);
-    const state = await saga.compensate(cancelled ? 'cancelled' : describeError(err));
-    upsertSearchAttributes([{ key: TASK_STATUS, value: state.status }]);
-    setCurrentDetails(
-      state.status === 'compensation_failed'
-        ? `needs a person: ${state.needsAttention.map((a) => a.action).join('; ')}`
-        : `trip ${input.tripId} cancelled`,
-    );
-    if (cancelled) throw err;
-    throw ApplicationFailure.create({
-      type: state.status === 'compensation_failed' ? 'COMPENSATION_FAILED' : 'TRIP_COMPENSATED',
-      message: `trip ${input.tripId} failed and was ${state.status === 'compensation_failed' ? 'not fully undone' : 'undone'}: ${state.reason ?? ''}`,
-      nonRetryable: true,
-      details: [state],
-    });
-  }
+  });
 }

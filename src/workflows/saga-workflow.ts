@@ -1,0 +1,111 @@
+import {
+  ApplicationFailure,
+  isCancellation,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { Tool } from '../tools/define.js';
+import type { EffectResult } from '../tools/effects.js';
+import { reconcileBeforeComplete } from './reconcile.js';
+import { describeError, Saga, sagaStateQuery, sagaStateUpserter } from './saga.js';
+import { CUSTOMER, TASK_KIND, TASK_STATUS } from './search-attributes.js';
+import { stepsQuery, toolStep, type StepRecord } from './tool-step.js';
+
+/** Options of {@link runSaga}. */
+export interface RunSagaOptions {
+  /** What the task is called in details and failures: `order ord_1`, `trip T-7`. */
+  title: string;
+  /** `OnceflowKind` search attribute. */
+  kind: string;
+  /** `OnceflowCustomer` search attribute, when the task acts for someone. */
+  customer?: string;
+  /** Failure type when the saga failed and was undone; default `SAGA_COMPENSATED`. */
+  compensatedType?: string;
+  /** Failure type when a reset run finds its steps undone by an earlier run; default `SAGA_UNDONE`. */
+  undoneType?: string;
+  /** Options of each effect's activity and of each compensation (defaults: the presets). */
+  effect?: ActivityOptions;
+  compensation?: ActivityOptions;
+}
+
+/** What the body of {@link runSaga} runs its steps with. */
+export interface SagaSteps {
+  /** Runs one effect tool as a saga step (see `toolStep`) and records it for the `steps` query. */
+  step: <T>(tool: Tool, input: object) => Promise<T>;
+  saga: Saga;
+  /** The steps run so far, as the `steps` query answers. */
+  records: StepRecord[];
+}
+
+/**
+ * The skeleton of a hand-written saga workflow, so yours holds only its steps: answers the
+ * `sagaState` and `steps` queries, sets `OnceflowKind`/`OnceflowCustomer`/`OnceflowStatus`, runs
+ * `body`, and before completing checks with the ledger that no step was undone by an earlier run (a
+ * reset past a compensation: fails with `undoneType`, and compensates). On a failure the done steps are
+ * undone in reverse and the workflow fails non-retryably with `compensatedType` (or
+ * `COMPENSATION_FAILED` when a compensation could not succeed; the saga state is the failure's
+ * details); on cancellation they are undone and the cancellation is rethrown.
+ */
+export async function runSaga<R>(
+  options: RunSagaOptions,
+  body: (steps: SagaSteps) => Promise<R>,
+): Promise<R> {
+  const records: StepRecord[] = [];
+  const saga = new Saga(sagaStateUpserter());
+  setHandler(sagaStateQuery, () => saga.state());
+  setHandler(stepsQuery, () => records);
+  upsertSearchAttributes([
+    { key: TASK_KIND, value: options.kind },
+    ...(options.customer !== undefined ? [{ key: CUSTOMER, value: options.customer }] : []),
+    { key: TASK_STATUS, value: 'running' },
+  ]);
+  const stepOptions = {
+    ...(options.effect ? { effect: options.effect } : {}),
+    ...(options.compensation ? { compensation: options.compensation } : {}),
+  };
+  const steps: SagaSteps = {
+    saga,
+    records,
+    step: async <T>(tool: Tool, input: object): Promise<T> => {
+      const done: EffectResult<T> = await toolStep<T>(saga, tool, input, stepOptions);
+      records.push({ step: tool.name, key: done.key, outcome: done.outcome });
+      return done.result;
+    },
+  };
+  try {
+    const result = await body(steps);
+    const undone = await reconcileBeforeComplete(saga);
+    if (undone.length > 0) {
+      throw ApplicationFailure.nonRetryable(
+        `${options.title} was undone by an earlier run (${undone.length} steps undone)`,
+        options.undoneType ?? 'SAGA_UNDONE',
+      );
+    }
+    saga.complete();
+    upsertSearchAttributes([{ key: TASK_STATUS, value: 'completed' }]);
+    setCurrentDetails(`${options.title} completed`);
+    return result;
+  } catch (err) {
+    const cancelled = isCancellation(err);
+    setCurrentDetails(`compensating: ${cancelled ? 'cancelled' : describeError(err)}`);
+    const state = await saga.compensate(cancelled ? 'cancelled' : describeError(err));
+    upsertSearchAttributes([{ key: TASK_STATUS, value: state.status }]);
+    const failed = state.status === 'compensation_failed';
+    setCurrentDetails(
+      failed
+        ? `needs a person: ${state.needsAttention.map((a) => a.action).join('; ')}`
+        : `${options.title} undone`,
+    );
+    if (cancelled) throw err;
+    throw ApplicationFailure.create({
+      type: failed ? 'COMPENSATION_FAILED' : (options.compensatedType ?? 'SAGA_COMPENSATED'),
+      message: `${options.title} failed and was ${failed ? 'not fully undone' : 'undone'}: ${state.reason ?? ''}`,
+      nonRetryable: true,
+      details: [state],
+    });
+  }
+}
+
+export type { StepRecord };
