@@ -4,14 +4,7 @@
  */
 import type { Duration } from '@temporalio/common';
 import { ApplicationFailure, setCurrentDetails, type RetryPolicy } from '@temporalio/workflow';
-import {
-  compensationCall,
-  effectCall,
-  runSaga,
-  type RunSagaOptions,
-  type StepRecord,
-  type Tool,
-} from 'onceflow/workflow';
+import { runSaga, type RunSagaOptions, type StepRecord, type Tool } from 'onceflow/workflow';
 import { bookShipment, chargePayment, createOrder, sendEmail } from './tools.js';
 import type { Charge, OrderItem, SentEmail, Shipment, ShipmentInput } from './types.js';
 
@@ -31,7 +24,7 @@ export interface OrderInput {
   paymentMethod?: string;
   /** Drill: abort the order right after this step succeeded, to watch the saga undo it. */
   failAfter?: OrderStep;
-  /** Retry policy of compensations; default {@link compensationCall}'s. */
+  /** Retry policy of compensations; default the `compensationCall` preset's. */
   compensationRetry?: RetryPolicy;
   /**
    * Start-to-close timeout of each effect attempt, default 30 s: how long a crashed worker's attempt
@@ -65,10 +58,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
     customer: input.customerId,
     compensatedType: 'ORDER_COMPENSATED',
     undoneType: 'ORDER_UNDONE',
-    effect: input.effectTimeout ? { ...effectCall, startToCloseTimeout: input.effectTimeout } : effectCall,
-    compensation: input.compensationRetry
-      ? { ...compensationCall, retry: input.compensationRetry }
-      : compensationCall,
+    overrides: input,
   };
   return runSaga(options, async ({ step: run, records }) => {
     /** One step; the drill aborts right after the step it names. */

@@ -4,14 +4,7 @@
  */
 import type { Duration } from '@temporalio/common';
 import { ApplicationFailure, setCurrentDetails, type RetryPolicy } from '@temporalio/workflow';
-import {
-  compensationCall,
-  effectCall,
-  runSaga,
-  type RunSagaOptions,
-  type StepRecord,
-  type Tool,
-} from 'onceflow/workflow';
+import { runSaga, type RunSagaOptions, type StepRecord, type Tool } from 'onceflow/workflow';
 import { bookFlight, bookHotel, rentCar } from './tools.js';
 import type { Booking } from './types.js';
 
@@ -32,7 +25,7 @@ export interface TripInput {
   car: { city: string; pickUp: string; dropOff: string; priceCents: number };
   /** Drill: abort the trip right after this step succeeded, to watch the saga cancel in reverse. */
   failAfter?: TripStep;
-  /** Retry policy of cancellations; default {@link compensationCall}'s. */
+  /** Retry policy of cancellations; default the `compensationCall` preset's. */
   compensationRetry?: RetryPolicy;
   /** Start-to-close timeout of each booking attempt; default 30 s. */
   effectTimeout?: Duration;
@@ -61,10 +54,7 @@ export async function tripWorkflow(input: TripInput): Promise<TripResult> {
     customer: input.traveller,
     compensatedType: 'TRIP_COMPENSATED',
     undoneType: 'TRIP_UNDONE',
-    effect: input.effectTimeout ? { ...effectCall, startToCloseTimeout: input.effectTimeout } : effectCall,
-    compensation: input.compensationRetry
-      ? { ...compensationCall, retry: input.compensationRetry }
-      : compensationCall,
+    overrides: input,
   };
   return runSaga(options, async ({ step: run, records }) => {
     /** One booking; the drill aborts right after the step it names. */

@@ -22,6 +22,6 @@ export {
   type StepDefinition,
   type StepStatus,
 } from './saga.js';
-export { runSaga, type RunSagaOptions, type SagaSteps } from './saga-workflow.js';
+export { runSaga, type RunSagaOptions, type SagaOverrides, type SagaSteps } from './saga-workflow.js';
 export * from './search-attributes.js';
 export { stepsQuery, toolStep, type StepRecord, type ToolStepOptions } from './tool-step.js';

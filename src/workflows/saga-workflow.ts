@@ -5,9 +5,12 @@ import {
   setHandler,
   upsertSearchAttributes,
   type ActivityOptions,
+  type RetryPolicy,
 } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
 import type { Tool } from '../tools/define.js';
 import type { EffectResult } from '../tools/effects.js';
+import { compensationCall, effectCall } from './options.js';
 import { reconcileBeforeComplete } from './reconcile.js';
 import { describeError, Saga, sagaStateQuery, sagaStateUpserter } from './saga.js';
 import { CUSTOMER, TASK_KIND, TASK_STATUS } from './search-attributes.js';
@@ -28,6 +31,19 @@ export interface RunSagaOptions {
   /** Options of each effect's activity and of each compensation (defaults: the presets). */
   effect?: ActivityOptions;
   compensation?: ActivityOptions;
+  /** Per-task overrides applied over those options (a workflow input usually carries them). */
+  overrides?: SagaOverrides;
+}
+
+/** Per-task activity overrides of a saga. */
+export interface SagaOverrides {
+  /**
+   * Start-to-close timeout of each effect attempt (default 30 s): how long a crashed worker's attempt
+   * holds its claim before the next attempt takes over.
+   */
+  effectTimeout?: Duration;
+  /** Retry policy of the compensations. */
+  compensationRetry?: RetryPolicy;
 }
 
 /** What the body of {@link runSaga} runs its steps with. */
@@ -61,9 +77,14 @@ export async function runSaga<R>(
     ...(options.customer !== undefined ? [{ key: CUSTOMER, value: options.customer }] : []),
     { key: TASK_STATUS, value: 'running' },
   ]);
-  const stepOptions = {
-    ...(options.effect ? { effect: options.effect } : {}),
-    ...(options.compensation ? { compensation: options.compensation } : {}),
+  const effect = options.effect ?? effectCall;
+  const compensation = options.compensation ?? compensationCall;
+  const overrides: SagaOverrides = options.overrides ?? {};
+  const stepOptions: { effect: ActivityOptions; compensation: ActivityOptions } = {
+    effect: overrides.effectTimeout ? { ...effect, startToCloseTimeout: overrides.effectTimeout } : effect,
+    compensation: overrides.compensationRetry
+      ? { ...compensation, retry: overrides.compensationRetry }
+      : compensation,
   };
   const steps: SagaSteps = {
     saga,
