@@ -2,7 +2,8 @@
 # docker-compose.yml's worker, API and sandbox services. Plain Node at run time: no tsx, no TypeScript.
 #   docker build -t onceflow .
 #   docker run onceflow                             # the order example's worker (TEMPORAL_ADDRESS, DATABASE_URL)
-#   docker run onceflow node dist/cli.js api        # the HTTP API; `… sandbox` for the sandbox services
+#   docker run onceflow node dist/cli.js api --tasks examples/order-ops/tasks.js   # the HTTP API over the example's task kinds
+#   docker run onceflow node dist/cli.js sandbox    # the sandbox services
 
 # Build: every dependency, then tsc. Install scripts stay off (the image never runs embedded Postgres;
 # esbuild and @swc/core use their platform packages).
@@ -17,8 +18,10 @@ COPY examples ./examples
 RUN npm run build
 # The example imports `onceflow/...`; with `paths` cleared these resolve through package.json `exports`
 # to dist/ (a package importing itself by name), in tsc now and in Node at run time.
+# tsc emits only JS: the example's own SQL migrations (examples/order-ops/db.ts reads them) go along.
 RUN printf '%s' '{"extends":"./tsconfig.json","compilerOptions":{"noEmit":false,"rootDir":"examples","outDir":"build/examples","paths":{}},"include":["examples/order-ops/**/*.ts"],"exclude":["examples/**/*.test.ts"]}' > tsconfig.examples.json \
-  && npx tsc -p tsconfig.examples.json
+  && npx tsc -p tsconfig.examples.json \
+  && cp -r examples/order-ops/migrations build/examples/order-ops/
 
 # Production dependencies only.
 FROM node:20-bookworm-slim AS deps

@@ -18,6 +18,8 @@ import { migrate } from '../src/db/migrate.js';
 import { startStack } from '../src/dev/stack.js';
 import { beforeFirstCharge } from '../src/reset-point.js';
 import { startSandbox } from '../src/sandbox/index.js';
+import { loadOrderConfig } from '../examples/order-ops/config.js';
+import { migrateOrderTables } from '../examples/order-ops/db.js';
 import { buildOrderDeps, createOrderWorker } from '../examples/order-ops/worker.js';
 import { agentWorkflow, orderWorkflow } from '../examples/order-ops/workflows.js';
 import { approveUpdate, agentStatusQuery } from '../src/workflows/index.js';
@@ -31,9 +33,10 @@ chmodSync(scratch, 0o755);
 const stack = await startStack({ mode: 'ephemeral', config: loadConfig({}), scratchDir: scratch });
 const pool = createPool(stack.databaseUrl, 4);
 await migrate(pool);
+await migrateOrderTables(pool);
 const sandbox = await startSandbox({ pool });
 const a = sandbox.addresses;
-const deps = buildOrderDeps(loadConfig({}), pool, {
+const deps = buildOrderDeps(loadOrderConfig({}), pool, {
   paymentsUrl: a.payments.url,
   smtpUrl: a.smtp.url,
   emailLookupUrl: a.emailApi.url,

@@ -2,7 +2,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Command } from 'commander';
 import { resolveTemporalCli } from './dev/temporal-cli.js';
 import { loadConfig } from './config.js';
-import { loadDevApp } from './dev/app.js';
+import { loadDevApp, loadTasks } from './dev/app.js';
 import { start } from './dev/start.js';
 import { runApi } from './cli/api.js';
 import { errorLine } from './cli/context.js';
@@ -50,8 +50,12 @@ program
 program
   .command('api')
   .description('run the HTTP API alone against TEMPORAL_ADDRESS and DATABASE_URL (containers, compose)')
-  .action(async () => {
-    await runApi(loadConfig());
+  .option(
+    '--tasks <module>',
+    "a module exporting `tasks`: the task kinds POST /tasks starts; default this repository's order example",
+  )
+  .action(async (opts: { tasks?: string }) => {
+    await runApi(loadConfig(), await loadTasks(opts.tasks));
   });
 
 program

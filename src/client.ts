@@ -84,7 +84,18 @@ export function onceflowClient(options: { codec?: PayloadCodec | undefined } = {
 }
 
 export { startTask, type StartTaskOptions, type TaskReceipt } from './tasks/start.js';
-export { describeTask, listTasks, type TaskService } from './tasks/index.js';
+export {
+  agentTask,
+  defineTask,
+  describeTask,
+  listTasks,
+  TaskRegistry,
+  type AgentTaskOptions,
+  type CreateTask,
+  type TaskKind,
+  type TaskKindSpec,
+  type TaskService,
+} from './tasks/index.js';
 export { AesGcmCodec, codecFromEnv, resolveCodec } from './codec/aes-gcm.js';
 export { ensurePruneSchedule } from './schedules.js';
 export { temporalConnectionOptions } from './temporal-connection.js';

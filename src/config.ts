@@ -24,16 +24,6 @@ export interface Config {
   dataDir: string;
   /** `PG_PORT`, default 5433: the embedded Postgres port. */
   pgPort: number;
-  /** `STRIPE_API_KEY`: with no `STRIPE_API_BASE`, a real key talks to real Stripe. Default: the sandbox's `sk_test_sandbox`. */
-  stripeApiKey: string | undefined;
-  /** `STRIPE_API_BASE`: a Stripe-compatible API base URL (e.g. the sandbox's). */
-  stripeApiBase: string | undefined;
-  /** `SMTP_URL`: `smtp://user:pass@host:port` of a real relay. Unset: the sandbox SMTP server. */
-  smtpUrl: string | undefined;
-  /** `EMAIL_LOOKUP_URL`: HTTP lookup of delivered messages by Message-ID, used by the `verify` recovery. */
-  emailLookupUrl: string | undefined;
-  /** `MAIL_FROM`, default `onceflow <orders@onceflow.local>`. */
-  mailFrom: string;
   /** `ANTHROPIC_API_KEY`: with no `ANTHROPIC_BASE_URL`, calls the real Anthropic API. */
   anthropicApiKey: string | undefined;
   /** `ANTHROPIC_BASE_URL`: an Anthropic-compatible Messages API (e.g. the scripted sandbox). */
@@ -127,11 +117,6 @@ export function loadConfig(env: Env = process.env): Config {
     pgPoolSize: int(env, 'PG_POOL_SIZE', 10, 1, 1000),
     dataDir: str(env, 'ONCEFLOW_DATA_DIR') ?? '.data',
     pgPort: int(env, 'PG_PORT', 5433),
-    stripeApiKey: str(env, 'STRIPE_API_KEY'),
-    stripeApiBase: url(env, 'STRIPE_API_BASE', ['http:', 'https:']),
-    smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
-    emailLookupUrl: url(env, 'EMAIL_LOOKUP_URL', ['http:', 'https:']),
-    mailFrom: str(env, 'MAIL_FROM') ?? 'onceflow <orders@onceflow.local>',
     anthropicApiKey: str(env, 'ANTHROPIC_API_KEY'),
     anthropicBaseUrl: url(env, 'ANTHROPIC_BASE_URL', ['http:', 'https:']),
     anthropicModel: str(env, 'ANTHROPIC_MODEL') ?? 'claude-sonnet-4-6',

@@ -182,3 +182,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
 }
 
 export type { EngineActivities } from './activities/engine.js';
+/**
+ * Applies ordered `NNN_name.sql` files once each: onceflow's own by default (the plugin does, unless
+ * `migrate: false`), or your application's with `{ dir, table }` (its own record table).
+ */
+export { migrate, type MigrationSet } from './db/migrate.js';

@@ -10,6 +10,7 @@ import { migrate } from '../../src/db/migrate.js';
 import { startStack, type Stack } from '../../src/dev/stack.js';
 import { spawnWorkerProcess, type WorkerProcess } from '../../src/dev/worker-process.js';
 import { startSandbox, writeSandboxAddresses } from '../../src/sandbox/index.js';
+import { migrateOrderTables } from '../../examples/order-ops/db.js';
 import { auditTask, stuckClaims, type TaskAudit, type TaskOutcome } from './audit.js';
 import { makePlan, seededRandom, type FaultName } from './plan.js';
 import { runTask } from './task.js';
@@ -85,6 +86,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const pool = createPool(env.databaseUrl, 8, 'onceflow-chaos');
     cleanups.push(() => pool.end());
     await migrate(pool);
+    await migrateOrderTables(pool);
     const sandbox = await startSandbox({ pool, seed: options.seed });
     cleanups.push(sandbox.stop);
     const sandboxFile = join(scratch, 'sandbox.json');

@@ -10,6 +10,8 @@ import { migrate } from '../../src/db/migrate.js';
 import { startStack } from '../../src/dev/stack.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { buildOrderDeps } from '../../examples/order-ops/worker.js';
+import { loadOrderConfig } from '../../examples/order-ops/config.js';
+import { migrateOrderTables } from '../../examples/order-ops/db.js';
 
 let installed = false;
 
@@ -24,12 +26,13 @@ export async function benchEnv(options: { scenariosDir?: string } = {}) {
   const stack = await startStack({ mode: 'ephemeral', config: loadConfig({}), scratchDir: scratch });
   const pool = createPool(stack.databaseUrl, 20);
   await migrate(pool);
+  await migrateOrderTables(pool);
   const sandbox: Sandbox = await startSandbox({
     pool,
     ...(options.scenariosDir ? { scenariosDir: options.scenariosDir } : {}),
   });
   const a = sandbox.addresses;
-  const deps: OrderDeps = buildOrderDeps(loadConfig({}), pool, {
+  const deps: OrderDeps = buildOrderDeps(loadOrderConfig({}), pool, {
     paymentsUrl: a.payments.url,
     smtpUrl: a.smtp.url,
     emailLookupUrl: a.emailApi.url,

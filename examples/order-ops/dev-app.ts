@@ -1,14 +1,17 @@
 /** The order example as `npm start` runs it: its worker, demo customers and a scripted agent session. */
 import type { DevApp } from 'onceflow/testing';
 import type { AgentResult } from 'onceflow/workflow';
+import { loadOrderConfig } from './config.js';
 import { DEMO_CUSTOMERS, seedDemoData } from './seed.js';
+import { ORDER_TASKS } from './tasks.js';
 import { buildOrderDeps, createOrderWorker } from './worker.js';
 
 const app: DevApp = {
   name: 'order-ops',
+  tasks: ORDER_TASKS,
   seed: seedDemoData,
   async startWorker(ctx) {
-    const deps = buildOrderDeps(ctx.config, ctx.pool, ctx.sandbox);
+    const deps = buildOrderDeps(loadOrderConfig(), ctx.pool, ctx.sandbox);
     const worker = await createOrderWorker({
       connection: ctx.connection,
       namespace: ctx.namespace,

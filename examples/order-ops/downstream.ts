@@ -1,8 +1,9 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import nodemailer from 'nodemailer';
 import { ConfigError } from 'onceflow';
-import { createModelClient, describeModelClient, type Config, type SandboxEndpoints } from 'onceflow/testing';
+import { createModelClient, describeModelClient, type SandboxEndpoints } from 'onceflow/testing';
 import Stripe from 'stripe';
+import type { OrderConfig } from './config.js';
 
 /** The real clients activities talk to the outside world with; built once per worker process. */
 export interface OrderDownstream {
@@ -40,7 +41,7 @@ function stripeClient(apiKey: string, base: string | undefined): Stripe {
  * without `ANTHROPIC_BASE_URL`) and to the sandbox otherwise.
  */
 export function createDownstreamClients(
-  config: Config,
+  config: OrderConfig,
   sandbox: SandboxEndpoints | undefined,
 ): OrderDownstream {
   const need = (what: string, variable: string): never => {

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { migrateOrderTables } from './db.js';
 
 /** Demo customers the embedded default and the scripted agent scenarios refer to. */
 export const DEMO_CUSTOMERS = [
@@ -6,8 +7,9 @@ export const DEMO_CUSTOMERS = [
   { customerId: 'cust_7', name: 'Alan Turing', email: 'alan@example.com' },
 ] as const;
 
-/** Inserts the demo customers if missing; leaves existing rows alone. */
+/** Creates the example's tables if missing, then inserts the demo customers if missing; leaves existing rows alone. */
 export async function seedDemoData(pool: pg.Pool): Promise<void> {
+  await migrateOrderTables(pool);
   for (const c of DEMO_CUSTOMERS) {
     await pool.query(
       'INSERT INTO customers (customer_id, name, email) VALUES ($1, $2, $3) ON CONFLICT (customer_id) DO NOTHING',

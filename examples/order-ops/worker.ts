@@ -13,18 +13,13 @@ import {
 } from '@temporalio/worker';
 import { ConfigError } from 'onceflow';
 import { connectClient, ensurePruneSchedule, resolveCodec, temporalConnectionOptions } from 'onceflow/client';
-import {
-  createPool,
-  loadConfig,
-  migrate,
-  readSandboxEndpoints,
-  type Config,
-  type SandboxEndpoints,
-} from 'onceflow/testing';
-import { createWorker, onceflow, type OnceflowPlugin } from 'onceflow/worker';
+import { createPool, readSandboxEndpoints, type SandboxEndpoints } from 'onceflow/testing';
+import { createWorker, migrate, onceflow, type OnceflowPlugin } from 'onceflow/worker';
 import { Ledger } from 'onceflow/activity';
 import type pg from 'pg';
 import { createOrderActivities } from './activities/index.js';
+import { loadOrderConfig, type OrderConfig } from './config.js';
+import { migrateOrderTables } from './db.js';
 import { createDownstreamClients, type OrderDownstream } from './downstream.js';
 
 /** The example's workflows file, as its worker bundles it (source here, `.js` when compiled). */
@@ -41,9 +36,9 @@ export interface OrderDeps {
   downstream: OrderDownstream;
 }
 
-/** Builds the example's clients from the configuration and, when they run, the sandboxes. */
+/** Builds the example's clients from its configuration and, when they run, the sandboxes. */
 export function buildOrderDeps(
-  config: Config,
+  config: OrderConfig,
   pool: pg.Pool,
   sandbox: SandboxEndpoints | undefined,
 ): OrderDeps {
@@ -96,7 +91,7 @@ export async function createOrderWorker(options: CreateOrderWorkerOptions): Prom
  * SIGINT/SIGTERM, then drains in-flight tasks and closes the pool.
  */
 export async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadOrderConfig();
   Runtime.install({
     logger: new DefaultLogger('WARN'),
     ...(config.metricsPort !== undefined
@@ -109,6 +104,7 @@ export async function main(): Promise<void> {
     );
   const pool = createPool(config.databaseUrl, config.pgPoolSize, 'onceflow-worker');
   await migrate(pool);
+  await migrateOrderTables(pool);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const deps = buildOrderDeps(config, pool, readSandboxEndpoints(config.sandboxFile));
   const codec = resolveCodec(config.dataDir);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TASK_STATUSES } from '../tasks/list.js';
 
-export { agentTask, createTask, orderTask, taskKey, type CreateTask } from '../tasks/request.js';
+export { taskKey } from '../tasks/request.js';
 
 /** Body of `POST /tasks/:id/approve` and `/deny`. */
 export const decision = z.strictObject({

@@ -1,17 +1,19 @@
 import swagger from '@fastify/swagger';
 import type { PayloadCodec } from '@temporalio/common';
-import Fastify, { type FastifyInstance } from 'fastify';
-import type { TaskService } from '../tasks/index.js';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { TaskKind, TaskRegistry, TaskService } from '../tasks/index.js';
 import { codecServer } from './codec-server.js';
 import { ApiError, sendError, toApiError } from './errors.js';
 import { taskRoutes } from './tasks.js';
 import { zodValidator } from './validation.js';
 
-/** Options of {@link buildApi}. */
+/** Options of {@link onceflowApi} and {@link buildApi}. */
 export interface ApiOptions extends TaskService {
+  /** The kinds `POST /tasks` starts (`defineTask`, `agentTask`): the body's `kind` picks one. */
+  tasks: readonly TaskKind[] | TaskRegistry;
   /** `API_TOKEN`: when set, every route but /health needs `Authorization: Bearer <token>`. */
   apiToken?: string | undefined;
-  /** Largest accepted body; default 64 KiB. */
+  /** Largest accepted body on the API's routes; default 64 KiB. */
   bodyLimit?: number;
   /** SSE poll interval; default 500 ms. */
   eventsIntervalMs?: number;
@@ -30,73 +32,104 @@ function pathPattern(url: string): RegExp {
   return new RegExp(`^${source}/?$`);
 }
 
-/** The backend HTTP API (Fastify 5): start, inspect, approve, cancel and follow tasks. */
-export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
-  const app = Fastify({ bodyLimit: options.bodyLimit ?? 64 * 1024, logger: false });
-  // Bodies are JSON: a text/plain body is a 415, not a string that fails validation.
-  app.removeContentTypeParser('text/plain');
-  app.setValidatorCompiler(zodValidator);
+/**
+ * The backend HTTP API as a Fastify 5 plugin: start tasks once per `Idempotency-Key`, list, describe,
+ * approve, deny, cancel and follow them (SSE), `/health`, the OpenAPI document at `/docs` and, with a
+ * codec, the codec server at `/codec`. Mount it in your own server, usually under a prefix:
+ *
+ * ```ts
+ * await app.register(onceflowApi({ client, pool, taskQueue, uiUrl, tasks }), { prefix: '/agents' });
+ * ```
+ *
+ * Everything it sets stays inside its own context: JSON-only bodies (415 otherwise), zod validation
+ * (400 naming the field), the error shape `{error: {code, message}}`, 404/405 with `Allow` under its
+ * prefix, and the bearer check. It owns the not-found handler of its prefix, so mount it under a
+ * prefix if your server sets one at the root. With `@fastify/swagger` registered already, its routes
+ * join your document and `/docs` serves that; otherwise it registers its own.
+ */
+export function onceflowApi(options: ApiOptions): FastifyPluginAsync {
+  return async (app) => {
+    const bodyLimit = options.bodyLimit ?? 64 * 1024;
+    // Bodies are JSON: a text/plain body is a 415, not a string that fails validation.
+    app.removeContentTypeParser('text/plain');
+    app.setValidatorCompiler(zodValidator);
 
-  // Which methods each path answers, for the Allow header of a 405.
-  const routes: { pattern: RegExp; method: string }[] = [];
-  app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) routes.push({ pattern: pathPattern(route.url), method });
-  });
-
-  await app.register(swagger, {
-    openapi: {
-      info: {
-        title: 'onceflow API',
-        version: '0.1.0',
-        description: 'Durable AI agent tasks; every side effect once.',
-      },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-    },
-  });
-
-  app.addHook('onRequest', async (request, reply) => {
-    // CORS preflights carry no credentials by design; the codec server answers them.
-    if (!options.apiToken || request.url === '/health' || request.method === 'OPTIONS') return;
-    if (request.headers.authorization !== `Bearer ${options.apiToken}`) {
-      await sendError(reply, new ApiError(401, 'UNAUTHORIZED', 'Authorization: Bearer <API_TOKEN> required'));
-    }
-  });
-
-  app.setErrorHandler(async (err: unknown, request, reply) => sendError(reply, toApiError(err, request)));
-
-  app.setNotFoundHandler(async (request, reply) => {
-    const path = request.url.split('?')[0] ?? '';
-    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))].sort();
-    if (allowed.length > 0) {
-      void reply.header('allow', allowed.join(', '));
-      return sendError(
-        reply,
-        new ApiError(
-          405,
-          'METHOD_NOT_ALLOWED',
-          `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`,
-        ),
-      );
-    }
-    return sendError(reply, new ApiError(404, 'NOT_FOUND', `no route ${request.method} ${path}`));
-  });
-
-  if (options.codec) {
-    await app.register(codecServer({ codec: options.codec, corsOrigin: options.corsOrigin }), {
-      prefix: '/codec',
+    // Which methods each path answers, for the Allow header of a 405; every route gets the body limit.
+    const routes: { pattern: RegExp; method: string }[] = [];
+    app.addHook('onRoute', (route) => {
+      route.bodyLimit ??= bodyLimit;
+      for (const method of [route.method].flat()) routes.push({ pattern: pathPattern(route.url), method });
     });
-  }
 
-  app.get('/health', { schema: { hide: true } }, () => Promise.resolve({ ok: true }));
-  // `/docs` as before; `/docs/json` where OpenAPI tooling looks by convention.
-  for (const url of ['/docs', '/docs/json'])
-    app.get(url, { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
+    if (!app.hasDecorator('swagger')) {
+      await app.register(swagger, {
+        openapi: {
+          info: {
+            title: 'onceflow API',
+            version: '0.1.0',
+            description: 'Durable AI agent tasks; every side effect once.',
+          },
+          components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+        },
+      });
+    }
 
-  await app.register(taskRoutes({ ...options, eventsIntervalMs: options.eventsIntervalMs }));
+    app.addHook('onRequest', async (request, reply) => {
+      // CORS preflights carry no credentials by design; the codec server answers them.
+      if (!options.apiToken || request.method === 'OPTIONS') return;
+      if ((request.routeOptions.config as { public?: boolean } | undefined)?.public) return;
+      if (request.headers.authorization !== `Bearer ${options.apiToken}`) {
+        await sendError(
+          reply,
+          new ApiError(401, 'UNAUTHORIZED', 'Authorization: Bearer <API_TOKEN> required'),
+        );
+      }
+    });
+
+    app.setErrorHandler(async (err: unknown, request, reply) => sendError(reply, toApiError(err, request)));
+
+    app.setNotFoundHandler(async (request, reply) => {
+      const path = request.url.split('?')[0] ?? '';
+      const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))].sort();
+      if (allowed.length > 0) {
+        void reply.header('allow', allowed.join(', '));
+        return sendError(
+          reply,
+          new ApiError(
+            405,
+            'METHOD_NOT_ALLOWED',
+            `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`,
+          ),
+        );
+      }
+      return sendError(reply, new ApiError(404, 'NOT_FOUND', `no route ${request.method} ${path}`));
+    });
+
+    if (options.codec) {
+      await app.register(codecServer({ codec: options.codec, corsOrigin: options.corsOrigin }), {
+        prefix: '/codec',
+      });
+    }
+
+    app.get('/health', { schema: { hide: true }, config: { public: true } }, () =>
+      Promise.resolve({ ok: true }),
+    );
+    // `/docs` as before; `/docs/json` where OpenAPI tooling looks by convention.
+    for (const url of ['/docs', '/docs/json'])
+      app.get(url, { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
+
+    await app.register(taskRoutes(options));
+  };
+}
+
+/** A Fastify server holding only {@link onceflowApi}, at the root. */
+export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false });
+  await app.register(onceflowApi(options));
   return app;
 }
 
-/** Starts the API on host:port (default 127.0.0.1, ephemeral port). */
+/** Starts {@link buildApi} on host:port (default 127.0.0.1, ephemeral port). */
 export async function startApi(options: ApiOptions & { host?: string; port?: number }) {
   const app = await buildApi(options);
   const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });

@@ -6,18 +6,23 @@ import {
   describeCurrentRun,
   describeTask,
   listTasks,
+  registryOf,
   startTask,
+  type CreateTask,
+  type TaskKind,
   type TaskReceipt,
+  type TaskRegistry,
   type TaskService,
 } from '../tasks/index.js';
 import { approveUpdate, denyUpdate } from '../workflows/index.js';
 import { ApiError } from './errors.js';
 import { streamEvents } from './events.js';
-import { createTask, decision, listQuery, taskKey } from './schemas.js';
+import { decision, jsonSchema, listQuery, taskKey } from './schemas.js';
 import { routeSchema } from './validation.js';
 
 /** Options of {@link taskRoutes}. */
 export interface TaskRoutesOptions extends TaskService {
+  tasks: readonly TaskKind[] | TaskRegistry;
   /** SSE poll interval; default 500 ms. */
   eventsIntervalMs?: number | undefined;
 }
@@ -40,12 +45,14 @@ function receiptBody(svc: TaskService, receipt: TaskReceipt) {
 
 /** `/tasks` and below: start, list, describe, approve, deny, cancel and follow tasks. */
 export function taskRoutes(options: TaskRoutesOptions): FastifyPluginCallback {
+  const registry = registryOf(options.tasks);
+  const kinds = [...registry.kinds.keys()].join(', ');
   return (app, _options, done) => {
     app.post(
       '/tasks',
       {
         schema: {
-          summary: 'Start an agent task or an order saga, once per Idempotency-Key',
+          summary: `Start a task (${kinds}), once per Idempotency-Key`,
           headers: {
             type: 'object',
             properties: {
@@ -55,13 +62,14 @@ export function taskRoutes(options: TaskRoutesOptions): FastifyPluginCallback {
               },
             },
           },
-          body: routeSchema(createTask),
+          // Documents the body; startTask validates it (400 naming the field, or the known kinds).
+          body: jsonSchema(registry.schema),
         },
       },
       async (request, reply) => {
         const key = request.headers['idempotency-key'];
         if (Array.isArray(key)) throw new ApiError(400, 'INVALID_REQUEST', 'Idempotency-Key: send it once');
-        const receipt = await startTask(options, request.body as z.infer<typeof createTask>, {
+        const receipt = await startTask(options, request.body as CreateTask, {
           idempotencyKey: key,
           keyName: 'Idempotency-Key',
         });

@@ -5,10 +5,11 @@ import type { Config } from '../config.js';
 import { createPool } from '../db/pool.js';
 import { migrate } from '../db/migrate.js';
 import { ConfigError } from '../errors.js';
+import type { TaskKind } from '../tasks/index.js';
 import { temporalConnectionOptions } from '../temporal-connection.js';
 
 /** `onceflow api`: the HTTP API alone, until SIGINT/SIGTERM. Listens on 0.0.0.0 in containers (API_HOST). */
-export async function runApi(config: Config): Promise<void> {
+export async function runApi(config: Config, tasks: readonly TaskKind[]): Promise<void> {
   if (!config.databaseUrl)
     throw new ConfigError('DATABASE_URL is required for a standalone API (npm start runs one)');
   const pool = createPool(config.databaseUrl, config.pgPoolSize, 'onceflow-api');
@@ -18,6 +19,7 @@ export async function runApi(config: Config): Promise<void> {
   const codec = resolveCodec(config.dataDir);
   const { client, close } = await connectClient(temporalConnectionOptions(config), config.namespace, codec);
   const api = await startApi({
+    tasks,
     client,
     pool,
     taskQueue: config.taskQueue,

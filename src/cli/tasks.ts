@@ -1,8 +1,17 @@
 import type { Command } from 'commander';
 import { uiLink } from '../client.js';
-import { describeTask, startTask, type TaskReceipt, type TaskService } from '../tasks/index.js';
+import { readFileSync } from 'node:fs';
+import { loadTasks } from '../dev/app.js';
 import {
-  type AgentWorkflow,
+  describeTask,
+  InvalidTaskRequestError,
+  startTask,
+  type CreateTask,
+  type TaskReceipt,
+  type TaskService,
+} from '../tasks/index.js';
+import {
+  type AgentResult,
   approveUpdate,
   denyUpdate,
   toolCallsQuery,
@@ -25,8 +34,39 @@ async function service(ctx: CliContext): Promise<TaskService> {
   };
 }
 
+interface RunOptions {
+  kind?: string;
+  input?: string;
+  tasks?: string;
+  customer?: string;
+  scenario: string;
+  id?: string;
+  json?: boolean;
+}
+
+/** `--input`: a JSON object, inline or `@file`. */
+function readInput(input: string | undefined): Record<string, unknown> {
+  if (input === undefined) return {};
+  const text = input.startsWith('@') ? readFileSync(input.slice(1), 'utf8') : input;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidTaskRequestError(
+      `--input: not JSON (${err instanceof Error ? err.message : String(err)})`,
+    );
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new InvalidTaskRequestError("--input: expected a JSON object of the task kind's fields");
+  return value as Record<string, unknown>;
+}
+
 async function status(ctx: CliContext, id: string) {
   return describeTask(await service(ctx), id);
+}
+
+function isAgentResult(r: unknown): r is AgentResult {
+  return typeof r === 'object' && r !== null && 'finalText' in r && 'usage' in r;
 }
 
 /** What `run` says before following a task: started, or attached to the one the ID names. */
@@ -56,7 +96,7 @@ async function follow(ctx: CliContext, receipt: TaskReceipt, json: boolean): Pro
     return false;
   }
   // No run ID: the handle follows the task to its current run.
-  const handle = (await ctx.client()).workflow.getHandle<AgentWorkflow>(workflowId);
+  const handle = (await ctx.client()).workflow.getHandle(workflowId);
   const tty = process.stderr.isTTY && !json;
   let shown = 0;
   let frame = 0;
@@ -81,9 +121,18 @@ async function follow(ctx: CliContext, receipt: TaskReceipt, json: boolean): Pro
   await showCalls();
   if (tty) process.stderr.write('\r\x1b[K');
   try {
-    const r = await result;
-    ctx.print(`${r.status}: ${r.finalText}\n${r.usage.turns} model turns · ${link}`, { ...ids, ...r });
-    return r.status === 'completed';
+    const r = (await result) as unknown;
+    if (isAgentResult(r)) {
+      ctx.print(`${r.status}: ${r.finalText}\n${r.usage.turns} model turns · ${link}`, { ...ids, ...r });
+      return r.status === 'completed';
+    }
+    // Another kind of workflow (a saga): its result as it is.
+    const status = (r as { status?: unknown } | null)?.status;
+    ctx.print(`${typeof status === 'string' ? status : 'completed'}: ${JSON.stringify(r)}\n${link}`, {
+      ...ids,
+      result: r,
+    });
+    return status === undefined || status === 'completed';
   } catch (err) {
     const message =
       err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
@@ -96,32 +145,50 @@ async function follow(ctx: CliContext, receipt: TaskReceipt, json: boolean): Pro
 export function registerTaskCommands(program: Command): void {
   program
     .command('run')
-    .description('start an agent task and follow it: a line per tool call, then the result and the UI link')
-    .argument('<prompt>', 'what the agent should do')
-    .option('--customer <id>', 'the customer the task acts for')
-    .option('--scenario <name>', 'scripted sandbox scenario (the embedded model)', 'agent-happy-path')
+    .description(
+      'start a task and follow it: a line per tool call, then the result and the UI link (an agent task by default)',
+    )
+    .argument('[prompt]', "what the agent should do (an agent kind's `prompt`)")
+    .option('--kind <kind>', 'the task kind to start; default the first agent kind of --tasks')
+    .option('--input <json>', "the task's fields as a JSON object, or @file to read them from a file")
+    .option(
+      '--tasks <module>',
+      "a module exporting `tasks` (the task kinds); default this repository's order example",
+    )
+    .option('--customer <id>', 'the customer the task acts for (agent kinds)')
+    .option(
+      '--scenario <name>',
+      'scripted sandbox scenario of the embedded model (agent kinds)',
+      'agent-happy-path',
+    )
     .option(
       '--id <taskId>',
-      'task (workflow) ID and idempotency key: the same ID and prompt attach to the task (never a second run); another prompt under it is refused',
+      'task (workflow) ID and idempotency key: the same ID and request attach to the task (never a second run); another request under it is refused',
     )
     .option('--json', 'print the final result as JSON only')
-    .action(
-      async (prompt: string, opts: { customer?: string; scenario: string; id?: string; json?: boolean }) => {
-        await withContext({ json: Boolean(opts.json) }, async (ctx) => {
-          const receipt = await startTask(
-            await service(ctx),
-            {
-              kind: 'agent',
-              prompt,
-              scenario: opts.scenario,
-              ...(opts.customer ? { customerId: opts.customer } : {}),
-            },
-            { idempotencyKey: opts.id, keyName: '--id' },
+    .action(async (prompt: string | undefined, opts: RunOptions) => {
+      await withContext({ json: Boolean(opts.json) }, async (ctx) => {
+        const tasks = await loadTasks(opts.tasks);
+        const kind = opts.kind ? tasks.find((k) => k.kind === opts.kind) : tasks.find((k) => k.agent);
+        if (!kind) {
+          throw new InvalidTaskRequestError(
+            `--kind: expected one of ${tasks.map((k) => k.kind).join(', ')}${opts.kind ? `, got ${opts.kind}` : ''}`,
           );
-          return follow(ctx, receipt, Boolean(opts.json));
+        }
+        const body: CreateTask = {
+          ...readInput(opts.input),
+          kind: kind.kind,
+          ...(prompt !== undefined ? { prompt } : {}),
+          ...(kind.agent ? { scenario: opts.scenario } : {}),
+          ...(opts.customer ? { customerId: opts.customer } : {}),
+        };
+        const receipt = await startTask({ ...(await service(ctx)), tasks }, body, {
+          idempotencyKey: opts.id,
+          keyName: '--id',
         });
-      },
-    );
+        return follow(ctx, receipt, Boolean(opts.json));
+      });
+    });
 
   program
     .command('status')

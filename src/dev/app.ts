@@ -5,6 +5,7 @@ import type { NativeConnection, Worker } from '@temporalio/worker';
 import type pg from 'pg';
 import type { Config } from '../config.js';
 import type { SandboxEndpoints } from '../sandbox/index.js';
+import type { TaskKind } from '../tasks/kinds.js';
 
 /** What the embedded default gives an app's worker. */
 export interface DevWorkerContext {
@@ -33,6 +34,8 @@ export interface DevWorker {
  */
 export interface DevApp {
   name: string;
+  /** The task kinds its API starts (`POST /tasks`). */
+  tasks: readonly TaskKind[];
   /** Inserts demo data the app needs (idempotent). */
   seed?(pool: pg.Pool): Promise<void>;
   startWorker(ctx: DevWorkerContext): Promise<DevWorker>;
@@ -52,10 +55,34 @@ export const DEFAULT_WORKFLOWS = fileURLToPath(
   new URL('../../examples/order-ops/workflows.ts', import.meta.url),
 );
 
+/** The task kinds `onceflow run` and `onceflow api` start when no `--tasks` module is named: the order example's. */
+export const DEFAULT_TASKS = new URL('../../examples/order-ops/tasks.ts', import.meta.url).href;
+
+function moduleUrl(module: string): string {
+  return /^[a-z]+:/.test(module) ? module : new URL(module, `file://${process.cwd()}/`).href;
+}
+
+/**
+ * Loads the task kinds of a module (a path or URL): its `tasks` export, else its default export, an
+ * array of `defineTask` / `agentTask` kinds.
+ */
+export async function loadTasks(module: string = DEFAULT_TASKS): Promise<readonly TaskKind[]> {
+  const loaded = (await import(moduleUrl(module))) as { tasks?: unknown; default?: unknown };
+  const tasks = loaded.tasks ?? loaded.default;
+  const valid =
+    Array.isArray(tasks) &&
+    tasks.length > 0 &&
+    tasks.every((k) => typeof (k as Partial<TaskKind>).workflowType === 'string');
+  if (!valid)
+    throw new TypeError(
+      `${module}: export \`tasks\` (or a default) as an array of defineTask/agentTask kinds`,
+    );
+  return tasks as readonly TaskKind[];
+}
+
 /** Loads a `DevApp` module (a path or URL); its default export is the app. */
 export async function loadDevApp(module: string = DEFAULT_APP): Promise<DevApp> {
-  const url = /^[a-z]+:/.test(module) ? module : new URL(module, `file://${process.cwd()}/`).href;
-  const loaded = (await import(url)) as { default?: DevApp };
+  const loaded = (await import(moduleUrl(module))) as { default?: DevApp };
   if (!loaded.default?.startWorker) throw new TypeError(`${module}: its default export is not a DevApp`);
   return loaded.default;
 }

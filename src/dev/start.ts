@@ -70,6 +70,7 @@ export async function start(config: Config, app: DevApp): Promise<void> {
     for (const line of appWorker.describe) log(line);
     const running = appWorker.worker.run();
     api = await startApi({
+      tasks: app.tasks,
       client: client.client,
       pool,
       taskQueue: config.taskQueue,

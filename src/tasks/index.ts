@@ -8,13 +8,16 @@ export {
   type TaskStatus,
 } from './list.js';
 export {
+  agentFields,
   agentTask,
-  createTask,
-  orderTask,
-  parseTaskKey,
-  parseTaskRequest,
-  taskKey,
-  type CreateTask,
-} from './request.js';
+  defineTask,
+  registryOf,
+  TaskRegistry,
+  type AgentTaskOptions,
+  type ParsedTask,
+  type TaskKind,
+  type TaskKindSpec,
+} from './kinds.js';
+export { formatIssues, parseTaskKey, taskKey, type CreateTask } from './request.js';
 export type { TaskService } from './service.js';
 export { startTask, type StartTaskOptions, type TaskReceipt } from './start.js';

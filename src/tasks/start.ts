@@ -8,7 +8,8 @@ import { fingerprint } from '../idempotency/keys.js';
 import { describeCurrentRun, firstRunIdOf, outcomeOf, statusOf } from './describe.js';
 import { IdempotencyKeyReusedError, InvalidTaskRequestError, TaskNotFoundError } from './errors.js';
 import { claimKey, markStarted } from './keys.js';
-import { parseTaskKey, parseTaskRequest, type CreateTask } from './request.js';
+import { registryOf, type ParsedTask } from './kinds.js';
+import { parseTaskKey, type CreateTask } from './request.js';
 import type { TaskService } from './service.js';
 
 /** What {@link startTask} answers: the task a request names, new or found. */
@@ -61,15 +62,18 @@ export interface StartTaskOptions {
  * - A workflow ID that no key recorded (started by other means): a closed one is answered as a
  *   replay; a running one is attached to, but reported as started (`replayed: false`).
  *
+ * - A `kind` not among `svc.tasks`: {@link InvalidTaskRequestError} naming the known kinds.
+ *
  * A crash between recording the key and starting the workflow leaves the key unstarted: the next
  * call with it starts the task. Temporal and Postgres errors propagate; retrying is safe.
  */
 export async function startTask(
-  svc: TaskService,
+  svc: TaskService & Required<Pick<TaskService, 'tasks'>>,
   request: CreateTask,
   options: StartTaskOptions = {},
 ): Promise<TaskReceipt> {
-  const body = parseTaskRequest(request);
+  const parsed = registryOf(svc.tasks).parse(request);
+  const { body } = parsed;
   const keyName = options.keyName ?? 'Idempotency-Key';
   const key =
     options.idempotencyKey === undefined ? body.taskId : parseTaskKey(options.idempotencyKey, keyName);
@@ -77,7 +81,7 @@ export async function startTask(
     throw new InvalidTaskRequestError(`taskId: differs from the ${keyName} ${key}; send one or the same`);
   }
   if (key === undefined) {
-    const started = await startWorkflow(svc, `task-${randomUUID()}`, body);
+    const started = await startWorkflow(svc, `task-${randomUUID()}`, parsed);
     return created(started.workflowId, started.runId);
   }
   const claim = await claimKey(svc.pool, key, fingerprint(body));
@@ -88,7 +92,7 @@ export async function startTask(
   }
   if (claim.kind === 'started') return current(svc, key, claim.firstRunId);
   try {
-    const { runId } = await startWorkflow(svc, key, body);
+    const { runId } = await startWorkflow(svc, key, parsed);
     if (claim.kind === 'new') {
       await markStarted(svc.pool, key, runId);
       return created(key, runId);
@@ -152,40 +156,20 @@ async function current(
 async function startWorkflow(
   svc: TaskService,
   workflowId: string,
-  body: CreateTask,
+  { kind, body }: ParsedTask,
 ): Promise<{ workflowId: string; runId: string }> {
-  const common = {
+  const { kind: _kind, taskId: _taskId, ...fields } = body;
+  const summary = kind.summary(fields);
+  const details = kind.details(fields);
+  const handle = await svc.client.workflow.start(kind.workflowType, {
     taskQueue: svc.taskQueue,
     workflowId,
     // Never a second run under a key: a closed task is answered, not re-run (a reset re-runs it).
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-  };
-  const handle =
-    body.kind === 'agent'
-      ? await svc.client.workflow.start('agentWorkflow', {
-          ...common,
-          staticSummary: `agent task${body.customerId ? ` for ${body.customerId}` : ''}`,
-          staticDetails: body.prompt.slice(0, 500),
-          args: [
-            {
-              prompt: body.prompt,
-              ...(body.customerId ? { customerId: body.customerId } : {}),
-              ...(body.scenario ? { scenario: body.scenario } : {}),
-              ...(body.maxTurns ? { maxTurns: body.maxTurns } : {}),
-              ...(body.approvalLimit !== undefined ? { approvalLimit: body.approvalLimit } : {}),
-            },
-          ],
-        })
-      : await svc.client.workflow.start('orderWorkflow', {
-          ...common,
-          staticSummary: `order ${body.order.orderId} for ${body.order.customerId}`,
-          args: [
-            {
-              ...body.order,
-              ...(body.order.paymentMethod ? { paymentMethod: body.order.paymentMethod } : {}),
-            },
-          ],
-        });
+    ...(summary ? { staticSummary: summary } : {}),
+    ...(details ? { staticDetails: details } : {}),
+    args: kind.args(fields),
+  });
   return { workflowId, runId: handle.firstExecutionRunId };
 }

@@ -5,6 +5,7 @@ import { buildApi, startApi } from '../../src/api/index.js';
 import { auditPayments } from '../../src/sandbox/audit.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { agentTask } from './fixtures.js';
+import { ORDER_TASKS } from '../../examples/order-ops/tasks.js';
 
 describe('backend HTTP API', () => {
   let env: TestEnv;
@@ -13,6 +14,7 @@ describe('backend HTTP API', () => {
     env = await createTestEnv();
     await env.startWorker();
     app = await buildApi({
+      tasks: ORDER_TASKS,
       client: env.client,
       pool: env.pool,
       taskQueue: env.taskQueue,
@@ -168,6 +170,7 @@ describe('backend HTTP API', () => {
 
   it('requires the bearer token on every route but /health when API_TOKEN is set', async () => {
     const secured = await buildApi({
+      tasks: ORDER_TASKS,
       client: env.client,
       pool: env.pool,
       taskQueue: env.taskQueue,
@@ -189,6 +192,7 @@ describe('backend HTTP API', () => {
 
   it('streams the progress of a scripted run as Server-Sent Events', async () => {
     const server = await startApi({
+      tasks: ORDER_TASKS,
       client: env.client,
       pool: env.pool,
       taskQueue: env.taskQueue,

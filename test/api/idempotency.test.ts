@@ -6,6 +6,7 @@ import { buildApi } from '../../src/api/index.js';
 import { auditPayments } from '../../src/sandbox/audit.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { agentTask, eventually, modelRequests, runsOf } from './fixtures.js';
+import { ORDER_TASKS } from '../../examples/order-ops/tasks.js';
 
 interface Receipt {
   workflowId: string;
@@ -24,6 +25,7 @@ describe('POST /tasks with a key whose task exists', () => {
     env = await createTestEnv();
     await env.startWorker();
     app = await buildApi({
+      tasks: ORDER_TASKS,
       client: env.client,
       pool: env.pool,
       taskQueue: env.taskQueue,

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from '../../src/api/index.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { runsOf } from './fixtures.js';
+import { ORDER_TASKS } from '../../examples/order-ops/tasks.js';
 
 type ErrorBody = { error: { code: string; message: string } };
 
@@ -16,6 +17,7 @@ describe('API input edges', () => {
     env = await createTestEnv();
     // No worker: these requests must be refused before anything runs.
     app = await buildApi({
+      tasks: ORDER_TASKS,
       client: env.client,
       pool: env.pool,
       taskQueue: env.taskQueue,

@@ -58,6 +58,60 @@ describe('the onceflow CLI against the real dev server', () => {
     expect(result.link).toContain(`/workflows/cli-${id}/`);
   });
 
+  it('run --kind order --input @file starts the order saga; an unknown kind names the known ones', async () => {
+    const { id } = await customer();
+    const file = join(tmpdir(), `order-${id}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        order: {
+          orderId: `ord_${id}`,
+          customerId: `cust_${id}`,
+          email: `cli-${id}@example.com`,
+          items: [{ sku: 'mug', quantity: 1, unitAmount: 1200 }],
+          currency: 'eur',
+          shippingAddress: {
+            name: 'Ada',
+            line1: '1 Loop St',
+            city: 'Lyon',
+            postalCode: '69001',
+            country: 'FR',
+          },
+        },
+      }),
+    );
+    try {
+      const out = await cli(
+        'run',
+        '--kind',
+        'order',
+        '--input',
+        `@${file}`,
+        '--id',
+        `cli-ord-${id}`,
+        '--json',
+      );
+      expect(out.code, out.stderr).toBe(0);
+      expect(JSON.parse(out.stdout)).toMatchObject({
+        workflowId: `cli-ord-${id}`,
+        result: { orderId: `ord_${id}`, status: 'completed', amount: 1200 },
+      });
+      const description = await env.client.workflow.getHandle(`cli-ord-${id}`).describe();
+      expect(description.type).toBe('orderWorkflow');
+
+      const unknown = await cli('run', 'hello', '--kind', 'refund', '--json');
+      expect(unknown.code).toBe(1);
+      expect(JSON.parse(unknown.stdout)).toEqual({
+        error: 'INVALID_REQUEST: --kind: expected one of agent, order, got refund',
+      });
+      const bad = await cli('run', '--kind', 'order', '--input', '{"order":{}}', '--json');
+      expect(bad.code).toBe(1);
+      expect(bad.stdout).toContain('order.orderId');
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+
   it('run --id of a finished task prints its result and starts no second run', async () => {
     const { id, prompt } = await customer();
     const args = ['run', prompt, '--customer', `cust_${id}`, '--id', `cli-again-${id}`, '--json'];

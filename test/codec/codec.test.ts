@@ -9,6 +9,7 @@ import { AesGcmCodec, codecFromEnv } from '../../src/codec/aes-gcm.js';
 import { findTemporalCli } from '../../src/dev/temporal-cli.js';
 import { agentWorkflow } from '../../examples/order-ops/workflows.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
+import { ORDER_TASKS } from '../../examples/order-ops/tasks.js';
 
 const key = () => randomBytes(32);
 const run = promisify(execFile);
@@ -89,6 +90,7 @@ describe('AES-256-GCM payload codec', () => {
       expect(new TextDecoder().decode(input?.metadata?.encoding ?? undefined)).toBe('binary/encrypted');
 
       const api = await buildApi({
+        tasks: ORDER_TASKS,
         client: env.client,
         pool: env.pool,
         taskQueue: env.taskQueue,
@@ -139,6 +141,7 @@ describe('AES-256-GCM payload codec', () => {
         args: [{ prompt: `Classified request ${id}: just say hello.`, scenario: 'agent-happy-path' }],
       });
       const api = await startApi({
+        tasks: ORDER_TASKS,
         client: env.client,
         pool: env.pool,
         taskQueue: env.taskQueue,

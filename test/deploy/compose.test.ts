@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { loadOrderConfig } from '../../examples/order-ops/config.js';
 import { createDownstreamClients } from '../../examples/order-ops/downstream.js';
 
 interface Service {
@@ -15,10 +16,13 @@ const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true 
   services: Record<string, Service>;
 };
 
-/** Every variable `loadConfig` reads, from its source, so this list cannot drift from the code. */
-const configVariables = [
-  ...readFileSync('src/config.ts', 'utf8').matchAll(/\b(?:int|str|address|url)\(env, '([A-Z_]+)'/g),
-].map((m) => m[1]!);
+/** Every variable a config parser reads, from its source, so these lists cannot drift from the code. */
+const variablesIn = (file: string) =>
+  [...readFileSync(file, 'utf8').matchAll(/\b(?:int|str|address|url)\(env, '([A-Z_]+)'/g)].map((m) => m[1]!);
+/** onceflow's own (`loadConfig`). */
+const configVariables = variablesIn('src/config.ts');
+/** The order example's (`loadOrderConfig`), which the image's worker runs. */
+const orderVariables = variablesIn('examples/order-ops/config.ts');
 
 /** Variables that only matter to the embedded default (`npm start` on one machine). */
 const EMBEDDED_ONLY = [
@@ -38,17 +42,22 @@ function resolved(env: Record<string, string>): Record<string, string> {
 }
 
 describe('docker-compose.yml stays true to the code', () => {
-  it('reads the configuration variables from src/config.ts', () => {
+  it('reads the configuration variables from src/config.ts and the order example', () => {
     expect(configVariables).toEqual(
       expect.arrayContaining(['TEMPORAL_ADDRESS', 'DATABASE_URL', 'API_TOKEN']),
     );
+    expect(orderVariables).toEqual(expect.arrayContaining(['STRIPE_API_BASE', 'SMTP_URL', 'MAIL_FROM']));
+    // The engine holds no word of the order domain.
+    expect(configVariables.filter((v) => orderVariables.includes(v))).toEqual([]);
   });
 
   it.each(['worker', 'api'])('sets every variable the %s needs, and its configuration parses', (name) => {
     const env = compose.services[name]?.environment ?? {};
-    const missing = configVariables.filter((v) => !(v in env) && !EMBEDDED_ONLY.includes(v));
+    const needed = name === 'worker' ? [...configVariables, ...orderVariables] : configVariables;
+    const missing = needed.filter((v) => !(v in env) && !EMBEDDED_ONLY.includes(v));
     expect(missing).toEqual([]);
-    const config = loadConfig(resolved(env));
+    expect(loadConfig(resolved(env)).databaseUrl).toMatch(/^postgres:\/\/onceflow:/);
+    const config = loadOrderConfig(resolved(env));
     expect(config.temporalAddress).toBe('temporal:7233');
     expect(config.databaseUrl).toMatch(/^postgres:\/\/onceflow:/);
     // With no sandbox file, the compose env alone must name every downstream.

@@ -12,7 +12,7 @@ import {
 import type pg from 'pg';
 import { inject } from 'vitest';
 import type { OrderDeps } from '../../examples/order-ops/worker.js';
-import { loadConfig } from '../../src/config.js';
+import { loadOrderConfig } from '../../examples/order-ops/config.js';
 import { createPool } from '../../src/db/pool.js';
 import type { Ledger } from '../../src/idempotency/ledger.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
@@ -59,7 +59,7 @@ export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestE
   const sandbox = await startSandbox({ pool });
   const { addresses } = sandbox;
   // Tests always talk to the sandbox, whatever the developer's environment says.
-  const deps = buildOrderDeps(loadConfig({}), pool, {
+  const deps = buildOrderDeps(loadOrderConfig({}), pool, {
     paymentsUrl: addresses.payments.url,
     smtpUrl: addresses.smtp.url,
     emailLookupUrl: addresses.emailApi.url,

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config.js';
 import { createPool } from '../../src/db/pool.js';
 import { migrate } from '../../src/db/migrate.js';
 import { startStack, type Stack } from '../../src/dev/stack.js';
+import { migrateOrderTables } from '../../examples/order-ops/db.js';
 import { WORKFLOWS_PATH } from '../../examples/order-ops/worker.js';
 
 declare module 'vitest' {
@@ -33,6 +34,7 @@ export async function setup(project: TestProject): Promise<void> {
   const pool = createPool(stack.databaseUrl, 2);
   try {
     await migrate(pool);
+    await migrateOrderTables(pool); // the order example's tables, which most tests use
   } finally {
     await pool.end();
   }

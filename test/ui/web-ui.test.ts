@@ -9,6 +9,7 @@ import { freePort } from '../../src/dev/ports.js';
 import { startDevServer, type DevServer } from '../../src/dev/temporal-server.js';
 import { agentWorkflow } from '../../examples/order-ops/workflows.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
+import { ORDER_TASKS } from '../../examples/order-ops/tasks.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -36,6 +37,7 @@ describe('the Temporal Web UI shows a finished agent run, decoded, with keys', (
     connection = await Connection.connect({ address: server.address });
     client = new Client({ connection, namespace: 'default', dataConverter: { payloadCodecs: [codec] } });
     api = await startApi({
+      tasks: ORDER_TASKS,
       client,
       pool: env.pool,
       taskQueue: env.taskQueue,

@@ -1,0 +1,57 @@
+/**
+ * The order example's configuration: onceflow's own ({@link Config}) plus the variables only this
+ * example reads — where its payments, email and mail sender are. Parsed and validated once.
+ */
+import { ConfigError } from 'onceflow';
+import { loadConfig, type Config } from 'onceflow/testing';
+
+/** onceflow's configuration plus the order example's downstreams, parsed by {@link loadOrderConfig}. */
+export interface OrderConfig extends Config {
+  /** `STRIPE_API_KEY`: with no `STRIPE_API_BASE`, a real key talks to real Stripe. Default: the sandbox's `sk_test_sandbox`. */
+  stripeApiKey: string | undefined;
+  /** `STRIPE_API_BASE`: a Stripe-compatible API base URL (e.g. the sandbox's). */
+  stripeApiBase: string | undefined;
+  /** `SMTP_URL`: `smtp://user:pass@host:port` of a real relay. Unset: the sandbox SMTP server. */
+  smtpUrl: string | undefined;
+  /** `EMAIL_LOOKUP_URL`: HTTP lookup of delivered messages by Message-ID, used by the `verify` recovery. */
+  emailLookupUrl: string | undefined;
+  /** `MAIL_FROM`, default `onceflow <orders@onceflow.local>`. */
+  mailFrom: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = str(env, name);
+  if (raw === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must use ${protocols.join(' or ')}, got ${parsed.protocol}`);
+  }
+  return raw;
+}
+
+/**
+ * Parses and validates onceflow's variables and the example's own once. Throws `ConfigError` naming
+ * the variable at fault.
+ */
+export function loadOrderConfig(env: Env = process.env): OrderConfig {
+  return {
+    ...loadConfig(env),
+    stripeApiKey: str(env, 'STRIPE_API_KEY'),
+    stripeApiBase: url(env, 'STRIPE_API_BASE', ['http:', 'https:']),
+    smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
+    emailLookupUrl: url(env, 'EMAIL_LOOKUP_URL', ['http:', 'https:']),
+    mailFrom: str(env, 'MAIL_FROM') ?? 'onceflow <orders@onceflow.local>',
+  };
+}
