@@ -8,6 +8,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import type pg from 'pg';
+import type { Duration } from '@temporalio/common';
 import { deriveIntent } from '../../src/idempotency/keys.js';
 import { beforeFirstCharge } from '../../src/reset-point.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
@@ -75,7 +76,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   ]);
 }
 
-function orderInput(plan: TaskPlan, effectTimeout: string | undefined): OrderInput {
+function orderInput(plan: TaskPlan, effectTimeout: Duration | undefined): OrderInput {
   return {
     orderId: plan.orderId,
     customerId: plan.customerId,
@@ -97,7 +98,7 @@ function orderInput(plan: TaskPlan, effectTimeout: string | undefined): OrderInp
   };
 }
 
-function agentInput(plan: TaskPlan, effectTimeout: string | undefined): AgentInput {
+function agentInput(plan: TaskPlan, effectTimeout: Duration | undefined): AgentInput {
   return {
     prompt: `Order 2 mugs and tea for customer_id=${plan.customerId} email=${plan.email} as order_id=${plan.orderId}.`,
     customerId: plan.customerId,
@@ -248,7 +249,7 @@ export async function runTask(plan: TaskPlan, ctx: TaskContext): Promise<TaskOut
   const started = Date.now();
   armFaults(plan, ctx);
   const slow = plan.faults.includes('kill') || plan.faults.includes('timeout');
-  const effectTimeout = slow ? '3 seconds' : undefined;
+  const effectTimeout: Duration | undefined = slow ? '3 seconds' : undefined;
   const options = {
     taskQueue: ctx.taskQueue,
     workflowId: plan.workflowId,

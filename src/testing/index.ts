@@ -1,7 +1,8 @@
 /**
- * `onceflow/testing`: what we test our agents with, for testing yours — the sandbox downstreams
- * (a Stripe-compatible payments API, SMTP with a lookup API, a scripted Anthropic Messages API),
- * the embedded dev stack (Temporal dev server and Postgres) and the configuration reader.
+ * `onceflow/testing`: what we test our agents with, for testing yours — `createTestEnv` (client, Postgres,
+ * workers with the plugin, history and ledger readers), the sandbox downstreams (a Stripe-compatible
+ * payments API, SMTP with a lookup API, a scripted Anthropic Messages API), the embedded dev stack
+ * (Temporal dev server and Postgres) and the configuration reader.
  */
 export {
   auditEmail,
@@ -28,3 +29,5 @@ export { createPool } from '../db/pool.js';
 export { migrate, type MigrationSet } from '../db/migrate.js';
 export { loadDevApp, type DevApp, type DevWorker, type DevWorkerContext } from '../dev/app.js';
 export { startScriptedModel, type ScriptedModel } from './scripted-model.js';
+export { createTestEnv, type TestEnv, type TestEnvOptions, type TestWorkflowOptions } from './env.js';
+export type { LedgerRow, LedgerStats } from '../idempotency/ledger.js';

@@ -12,5 +12,6 @@ export {
   type ToolKind,
   type ToolSpec,
 } from './define.js';
+export { intentOf, undoKeyOf } from './intent.js';
 export type { EffectResult, EffectSpec, Intent, Keyed } from './effects.js';
 export type { Message, ToolResultBlock, ToolSchema, ToolUseBlock } from './messages.js';

@@ -1,7 +1,8 @@
 import { workflowInfo } from '@temporalio/workflow';
-import { compensationKey, deriveIntent, fingerprint } from '../idempotency/keys.js';
+import { compensationKey, fingerprint } from '../idempotency/keys.js';
 import type { RecoveryPolicy } from '../idempotency/ledger-rows.js';
 import type { EffectSpec, Intent } from '../tools/effects.js';
+import { effectIntent } from '../tools/intent.js';
 
 /**
  * The intent of one side effect of this task. Scope is the workflow ID, the business task ID: the
@@ -9,15 +10,7 @@ import type { EffectSpec, Intent } from '../tools/effects.js';
  * effect's declared operation name and recovery policy, so the activity never restates them.
  */
 export function intentFor(effect: EffectSpec, input: object): Intent {
-  const scope = workflowInfo().workflowId;
-  const { key, fingerprint: fp } = deriveIntent({
-    scope,
-    tool: effect.tool,
-    input: input as Record<string, unknown>,
-    identityFields: effect.identityFields,
-    stableFields: effect.stableFields,
-  });
-  return { scope, key, fingerprint: fp, operation: effect.tool, recovery: effect.recovery };
+  return effectIntent(workflowInfo().workflowId, effect, input);
 }
 
 /**

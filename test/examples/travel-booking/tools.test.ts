@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Tool, ToolContext } from 'onceflow';
-import { deriveIntent } from '../../../src/idempotency/keys.js';
+import { intentOf as toolIntent, type Tool, type ToolContext } from 'onceflow';
 import { reservationReference } from '../../../examples/travel-booking/activities.js';
 import { REFERENCE_PATTERN } from '../../../examples/travel-booking/sandbox/index.js';
 import {
@@ -16,14 +15,7 @@ const ctx: ToolContext = { keyOf: (tool, input) => keyOf(tool, input) };
 const keyOf = (tool: Tool, activityInput: object, scope = 'travel-trip_1') =>
   intentOf(tool, activityInput, scope).key;
 function intentOf(tool: Tool, activityInput: object, scope = 'travel-trip_1') {
-  const effect = tool.effect!;
-  return deriveIntent({
-    scope,
-    tool: effect.tool,
-    input: activityInput as Record<string, unknown>,
-    identityFields: effect.identityFields,
-    stableFields: effect.stableFields,
-  });
+  return toolIntent(tool, scope, activityInput);
 }
 
 function prepared(tool: Tool, raw: unknown) {
