@@ -41,6 +41,7 @@ export const tripTaskKind = defineTask({
     }),
     hotel: z.strictObject({ city: z.string().min(1), checkIn: day, checkOut: day, priceCents: cents }),
     car: z.strictObject({ city: z.string().min(1), pickUp: day, dropOff: day, priceCents: cents }),
+    maxHotelCents: z.number().int().min(0).optional().describe('Hotel stays above this wait for a person.'),
   }),
   summary: (trip) => `trip ${trip.tripId} for ${trip.traveller}`,
 });

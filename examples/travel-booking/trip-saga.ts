@@ -5,7 +5,7 @@
 import type { Duration } from '@temporalio/common';
 import { ApplicationFailure, setCurrentDetails, type RetryPolicy } from '@temporalio/workflow';
 import { runSaga, type RunSagaOptions, type StepRecord, type Tool } from 'onceflow/workflow';
-import { bookFlight, bookHotel, rentCar } from './tools.js';
+import { bookFlight, bookHotel, rentCar, type TravelPolicy } from './tools.js';
 import type { Booking } from './types.js';
 
 /** The steps of a trip, in order. */
@@ -29,6 +29,11 @@ export interface TripInput {
   compensationRetry?: RetryPolicy;
   /** Start-to-close timeout of each booking attempt; default 30 s. */
   effectTimeout?: Duration;
+  /**
+   * Hotel stays above this many minor units wait for a person (`approve`/`deny`), as the agent's do.
+   * Unset: no approval asked.
+   */
+  maxHotelCents?: number;
 }
 
 export interface TripResult {
@@ -55,6 +60,9 @@ export async function tripWorkflow(input: TripInput): Promise<TripResult> {
     compensatedType: 'TRIP_COMPENSATED',
     undoneType: 'TRIP_UNDONE',
     overrides: input,
+    ...(input.maxHotelCents !== undefined
+      ? { policy: { maxHotelCents: input.maxHotelCents } satisfies TravelPolicy }
+      : {}),
   };
   return runSaga(options, async ({ step: run, records }) => {
     /** One booking; the drill aborts right after the step it names. */

@@ -24,4 +24,10 @@ export {
 } from './saga.js';
 export { runSaga, type RunSagaOptions, type SagaOverrides, type SagaSteps } from './saga-workflow.js';
 export * from './search-attributes.js';
-export { stepsQuery, toolStep, type StepRecord, type ToolStepOptions } from './tool-step.js';
+export {
+  stepsQuery,
+  toolStep,
+  type ApprovalRequest,
+  type StepRecord,
+  type ToolStepOptions,
+} from './tool-step.js';

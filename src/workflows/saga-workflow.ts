@@ -1,5 +1,6 @@
 import {
   ApplicationFailure,
+  condition,
   isCancellation,
   setCurrentDetails,
   setHandler,
@@ -14,7 +15,14 @@ import { compensationCall, effectCall } from './options.js';
 import { reconcileBeforeComplete } from './reconcile.js';
 import { describeError, Saga, sagaStateQuery, sagaStateUpserter } from './saga.js';
 import { CUSTOMER, TASK_KIND, TASK_STATUS } from './search-attributes.js';
-import { stepsQuery, toolStep, type StepRecord } from './tool-step.js';
+import { stepsQuery, toolStep, type ApprovalRequest, type StepRecord } from './tool-step.js';
+import {
+  approveUpdate,
+  denyUpdate,
+  type ApprovalArgs,
+  type ApprovalDecision,
+  type PendingApproval,
+} from './agent-state.js';
 
 /** Options of {@link runSaga}. */
 export interface RunSagaOptions {
@@ -33,6 +41,15 @@ export interface RunSagaOptions {
   compensation?: ActivityOptions;
   /** Per-task overrides applied over those options (a workflow input usually carries them). */
   overrides?: SagaOverrides;
+  /**
+   * What the tools' `approval` rules read. Set, a step whose rule flags it waits for the `approve` or
+   * `deny` update (API `POST /tasks/:id/approve`, CLI `onceflow approve`) before its effect, with
+   * `OnceflowStatus` `waiting_approval`; a denial or `approvalTimeout` fails the step and the saga
+   * undoes the steps done. Unset (the default), approval rules are not evaluated.
+   */
+  policy?: unknown;
+  /** How long a step waits for a decision before it counts as denied. Default 24 hours. */
+  approvalTimeout?: Duration;
 }
 
 /** Per-task activity overrides of a saga. */
@@ -86,11 +103,51 @@ export async function runSaga<R>(
       ? { ...compensation, retry: overrides.compensationRetry }
       : compensation,
   };
+  // One effect at a time waits for a person: the decision names its key, so it approves that effect only.
+  let pending: PendingApproval | null = null;
+  let decision: ApprovalDecision | undefined;
+  const validatePending = (args: ApprovalArgs) => {
+    if (!pending) throw new Error('no step is waiting for approval');
+    if (args.key !== undefined && args.key !== pending.key)
+      throw new Error(`the waiting approval is for effect ${pending.key ?? '(unkeyed)'}, not ${args.key}`);
+  };
+  const decide = (approved: boolean) => (args: ApprovalArgs) => {
+    const waiting = pending!;
+    decision = { approved, ...(args.by ? { by: args.by } : {}), ...(args.note ? { note: args.note } : {}) };
+    return waiting;
+  };
+  setHandler(approveUpdate, decide(true), { validator: validatePending });
+  setHandler(denyUpdate, decide(false), { validator: validatePending });
+  const approve = async (request: ApprovalRequest) => {
+    pending = {
+      toolUseId: request.step,
+      tool: request.tool,
+      summary: request.summary,
+      reason: request.reason,
+      key: request.intent.key,
+      fingerprint: request.intent.fingerprint,
+    };
+    decision = undefined;
+    upsertSearchAttributes([{ key: TASK_STATUS, value: 'waiting_approval' }]);
+    setCurrentDetails(`waiting for approval: ${request.summary} (${request.reason})`);
+    const decided = await condition(() => decision !== undefined, options.approvalTimeout ?? '24 hours');
+    const outcome: ApprovalDecision =
+      decided && decision ? decision : { approved: false, note: 'approval timed out' };
+    pending = null;
+    upsertSearchAttributes([{ key: TASK_STATUS, value: 'running' }]);
+    setCurrentDetails(`${options.title}: running`);
+    return {
+      approved: outcome.approved,
+      note: outcome.note ?? (outcome.approved ? 'approved' : 'denied'),
+      ...(outcome.by ? { by: outcome.by } : {}),
+    };
+  };
+  const approvals = options.policy === undefined ? {} : { policy: options.policy, approve };
   const steps: SagaSteps = {
     saga,
     records,
     step: async <T>(tool: Tool, input: object): Promise<T> => {
-      const done: EffectResult<T> = await toolStep<T>(saga, tool, input, stepOptions);
+      const done: EffectResult<T> = await toolStep<T>(saga, tool, input, { ...stepOptions, ...approvals });
       records.push({ step: tool.name, key: done.key, outcome: done.outcome });
       return done.result;
     },

@@ -1,7 +1,7 @@
 import { ApplicationFailure, defineQuery, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import { shortKey } from '../idempotency/keys.js';
 import type { BoundCompensation, Tool, ToolContext } from '../tools/define.js';
-import type { EffectResult, Intent } from '../tools/effects.js';
+import type { EffectResult, Intent, IntentApproval } from '../tools/effects.js';
 import { intentFor, undoIntent } from './intents.js';
 import { compensationCall, effectCall } from './options.js';
 import type { Saga, StepDefinition } from './saga.js';
@@ -27,6 +27,25 @@ export interface ToolStepOptions {
   compensation?: ActivityOptions;
   /** The step's name in the saga state. Default the tool's name. */
   name?: string;
+  /**
+   * What the tool's `approval` rule reads. Without it the rule is not evaluated: a hand-written saga
+   * opts in to approvals by passing its policy (and `approve`).
+   */
+  policy?: unknown;
+  /**
+   * Asks a person about this one effect (its key and terms) and resolves with the decision; `runSaga`
+   * provides it (the `approve`/`deny` updates). Required when the rule asks for approval.
+   */
+  approve?: (request: ApprovalRequest) => Promise<{ approved: boolean; note: string; by?: string }>;
+}
+
+/** An effect of a saga step waiting for a person: which tool, why, and the intent it would perform. */
+export interface ApprovalRequest {
+  step: string;
+  tool: string;
+  summary: string;
+  reason: string;
+  intent: Intent;
 }
 
 type Activity = (...args: unknown[]) => Promise<unknown>;
@@ -74,6 +93,10 @@ const context: ToolContext = {
  * compensation with `saga` before the effect runs (its outcome may be unknown), and runs the tool's
  * activity with the key. Retry, crash and conflict semantics are those of `effect()` on the activity
  * side; the compensation runs, in reverse with the saga's other steps, under `<key>:undo`.
+ *
+ * With `options.policy`, the tool's approval rule is evaluated first: a call it flags waits for
+ * `options.approve` (the effect's activity records the approval in the ledger before the effect); a
+ * denial fails the step non-retryably (`APPROVAL_DENIED`) and the saga undoes what was done.
  */
 export async function toolStep<T>(
   saga: Saga,
@@ -87,7 +110,35 @@ export async function toolStep<T>(
   const { call } = prepared;
   if (tool.kind !== 'effect' || !tool.effect || !tool.activity)
     throw ApplicationFailure.nonRetryable(`${tool.name} is not an effect tool`, 'TOOL_INPUT_INVALID');
-  const intent = intentFor(tool.effect, call.activityInput);
+  let intent = intentFor(tool.effect, call.activityInput);
+  const stepName = options.name ?? tool.name;
+  const reason = options.policy === undefined ? undefined : call.approvalReason(options.policy);
+  if (reason) {
+    if (!options.approve)
+      throw ApplicationFailure.nonRetryable(
+        `${tool.name} needs approval (${reason}) and this workflow has no way to ask: run it with runSaga`,
+        'APPROVAL_REQUIRED',
+      );
+    const decision = await options.approve({
+      step: stepName,
+      tool: tool.name,
+      summary: call.summary,
+      reason,
+      intent,
+    });
+    if (!decision.approved)
+      throw ApplicationFailure.nonRetryable(
+        `${call.summary}: not approved (${decision.note})`,
+        'APPROVAL_DENIED',
+      );
+    const approval: IntentApproval = {
+      reason,
+      note: decision.note,
+      ...(decision.by ? { by: decision.by } : {}),
+      at: new Date().toISOString(), // workflow time: deterministic
+    };
+    intent = { ...intent, approval };
+  }
   const effects: ActivityProxy = proxyActivities(options.effect ?? effectCall);
   const undo: ActivityProxy = proxyActivities(options.compensation ?? compensationCall);
   const run = async () =>
@@ -97,5 +148,5 @@ export async function toolStep<T>(
     )) as EffectResult<T>;
   const compensation = call.compensation?.(intent.key);
   if (!compensation) return run();
-  return saga.step(compensatedStep(options.name ?? tool.name, tool, compensation, intent, undo), run);
+  return saga.step(compensatedStep(stepName, tool, compensation, intent, undo), run);
 }

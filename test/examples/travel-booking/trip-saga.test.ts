@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SAGA_STATE, sagaStateQuery, stepsQuery, TASK_STATUS } from 'onceflow/workflow';
+import {
+  approveUpdate,
+  denyUpdate,
+  SAGA_STATE,
+  sagaStateQuery,
+  stepsQuery,
+  TASK_STATUS,
+} from 'onceflow/workflow';
 import type { TripInput, TripStep } from '../../../examples/travel-booking/trip-saga.js';
 import { tripWorkflow } from '../../../examples/travel-booking/workflows.js';
 import type { ResourceKind } from '../../../examples/travel-booking/sandbox/index.js';
@@ -149,5 +156,71 @@ describe('tripWorkflow: flight → hotel → car as a hand-written saga from the
     for (const step of first.steps) {
       expect(env.reservation(KIND[step.step as TripStep], step.key)).toMatchObject({ commits: 1 });
     }
+  });
+
+  it('a hotel over the traveller’s limit waits for a person: a decision for another key is refused, approval books it and is in the ledger', async () => {
+    const input = trip({ maxHotelCents: 30_000 });
+    const handle = await env.client.workflow.start(tripWorkflow, {
+      taskQueue: env.taskQueue,
+      workflowId: workflowId(input),
+      args: [input],
+    });
+    let status: string | undefined;
+    for (let i = 0; i < 100 && status !== 'waiting_approval'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await handle.describe()).typedSearchAttributes.get(TASK_STATUS);
+    }
+    expect(status).toBe('waiting_approval');
+    const hotelsBefore = env.sandbox.audit().hotels.reservations;
+    const refused = await handle.executeUpdate(approveUpdate, { args: [{ key: 'ik_another' }] }).then(
+      () => expect.unreachable('a decision for another effect must be refused'),
+      (err: unknown) => err as Error,
+    );
+    expect(String((refused.cause as Error | undefined)?.message)).toMatch(/waiting approval is for effect/);
+    const waiting = await handle.executeUpdate(approveUpdate, {
+      args: [{ by: 'ops', note: 'conference rate' }],
+    });
+    expect(waiting).toMatchObject({
+      tool: 'book_hotel',
+      reason: 'hotel stay of 420.00 EUR exceeds the policy limit of 300.00 EUR',
+    });
+    const result = await handle.result();
+    expect(result.status).toBe('completed');
+    expect(env.sandbox.audit().hotels.reservations).toBe(hotelsBefore + 1);
+    const hotelKey = result.steps.find((s) => s.step === 'book_hotel')?.key;
+    expect(hotelKey).toBe(waiting.key);
+    const { rows } = await env.pool.query<{ approved_by: string; note: string }>(
+      'SELECT approved_by, note FROM effect_approvals WHERE key = $1',
+      [hotelKey],
+    );
+    expect(rows).toEqual([{ approved_by: 'ops', note: 'conference rate' }]);
+  });
+
+  it('a denied hotel fails the trip and cancels the flight already booked', async () => {
+    const input = trip({ maxHotelCents: 30_000 });
+    const handle = await env.client.workflow.start(tripWorkflow, {
+      taskQueue: env.taskQueue,
+      workflowId: workflowId(input),
+      args: [input],
+    });
+    for (let i = 0; i < 100; i++) {
+      const denied = await handle.executeUpdate(denyUpdate, { args: [{ note: 'too expensive' }] }).then(
+        () => true,
+        () => false,
+      );
+      if (denied) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const err = await handle.result().then(
+      () => expect.unreachable('a denied hotel should fail the trip'),
+      (e: unknown) => e as WorkflowFailedError,
+    );
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect(String(err.cause?.message)).toContain('not approved (too expensive)');
+    const state = await handle.query(sagaStateQuery);
+    expect(state.status).toBe('compensated');
+    const keys = await keysOf(input);
+    expect(env.reservation('flights', keys.book_flight)).toMatchObject({ status: 'cancelled' });
+    expect(keys.book_hotel).toBeUndefined();
   });
 });
