@@ -29,21 +29,17 @@ import { chainOf, linkMessage } from '../transcript/digest.js';
 import { TranscriptGapError } from '../transcript/errors.js';
 import {
   agentStatusQuery,
-  approveUpdate,
-  denyUpdate,
   toolCallsQuery,
   transcriptQuery,
   usageQuery,
   type AgentInput,
   type AgentResult,
   type AgentStatus,
-  type ApprovalArgs,
-  type ApprovalDecision,
-  type PendingApproval,
   type TurnUsage,
   type UsageSummary,
 } from './agent-state.js';
 import { ToolRunner } from './agent-tools.js';
+import { approvalDesk } from './approvals.js';
 import { compensationCall, effectCall, modelCall, readCall } from './options.js';
 import { reconcileBeforeComplete } from './reconcile.js';
 import { describeError, Saga, sagaStateQuery, sagaStateUpserter } from './saga.js';
@@ -152,10 +148,12 @@ async function runAgent<I extends AgentInput, P>(
   let turn = carried?.turn ?? 0;
   let turnsThisRun = 0;
   let status: AgentStatus = 'running';
-  let pending: PendingApproval | null = null;
-  let decision: ApprovalDecision | undefined;
 
   const saga = new Saga(sagaStateUpserter());
+  const desk = approvalDesk({
+    timeout: input.approvalTimeout,
+    onWaiting: (waiting) => setStatus(waiting ? 'waiting_approval' : 'running'),
+  });
   const tools = new ToolRunner({
     tools: toolMap,
     saga,
@@ -168,29 +166,15 @@ async function runAgent<I extends AgentInput, P>(
       : compensationCall,
     readOptions: readCall,
     now: () => Date.now(),
-    approve: async (call, def, summary, reason, intent) => {
-      pending = {
+    approve: (call, def, summary, reason, intent) =>
+      desk.ask({
         toolUseId: call.id,
         tool: def.name,
         summary,
         reason,
         key: intent.key,
         fingerprint: intent.fingerprint,
-      };
-      decision = undefined;
-      setStatus('waiting_approval');
-      setCurrentDetails(`waiting for approval: ${pending.summary} (${reason})`);
-      const decided = await condition(() => decision !== undefined, input.approvalTimeout ?? '24 hours');
-      const outcome: ApprovalDecision =
-        decided && decision ? decision : { approved: false, note: 'approval timed out' };
-      pending = null;
-      setStatus('running');
-      return {
-        approved: outcome.approved,
-        note: outcome.note ?? (outcome.approved ? 'approved' : 'denied'),
-        ...(outcome.by ? { by: outcome.by } : {}),
-      };
-    },
+      }),
   });
   if (carried) tools.restore(carried.toolCalls, carried.steps, carried.duplicatesPrevented);
 
@@ -198,23 +182,11 @@ async function runAgent<I extends AgentInput, P>(
     status = next;
     upsertSearchAttributes([{ key: TASK_STATUS, value: next }]);
   };
-  const decide = (approved: boolean) => (args: ApprovalArgs) => {
-    const waiting = pending!;
-    decision = { approved, ...(args.by ? { by: args.by } : {}), ...(args.note ? { note: args.note } : {}) };
-    return waiting;
-  };
-  const validatePending = (args: ApprovalArgs) => {
-    if (!pending) throw new Error('no tool call is waiting for approval');
-    if (args.key !== undefined && args.key !== pending.key)
-      throw new Error(`the waiting approval is for effect ${pending.key ?? '(unkeyed)'}, not ${args.key}`);
-  };
-  setHandler(approveUpdate, decide(true), { validator: validatePending });
-  setHandler(denyUpdate, decide(false), { validator: validatePending });
   setHandler(transcriptQuery, () => messages);
   setHandler(toolCallsQuery, () => tools.records);
   setHandler(usageQuery, () => summarizeUsage(usage));
   setHandler(sagaStateQuery, () => saga.state());
-  setHandler(agentStatusQuery, () => ({ status, turn, pendingApproval: pending }));
+  setHandler(agentStatusQuery, () => ({ status, turn, pendingApproval: desk.pending() }));
   upsertSearchAttributes([
     { key: TASK_KIND, value: 'agent' },
     { key: TASK_STATUS, value: 'running' },

@@ -1,6 +1,5 @@
 import {
   ApplicationFailure,
-  condition,
   isCancellation,
   setCurrentDetails,
   setHandler,
@@ -16,13 +15,7 @@ import { reconcileBeforeComplete } from './reconcile.js';
 import { describeError, Saga, sagaStateQuery, sagaStateUpserter } from './saga.js';
 import { CUSTOMER, TASK_KIND, TASK_STATUS } from './search-attributes.js';
 import { stepsQuery, toolStep, type ApprovalRequest, type StepRecord } from './tool-step.js';
-import {
-  approveUpdate,
-  denyUpdate,
-  type ApprovalArgs,
-  type ApprovalDecision,
-  type PendingApproval,
-} from './agent-state.js';
+import { approvalDesk } from './approvals.js';
 
 /** Options of {@link runSaga}. */
 export interface RunSagaOptions {
@@ -103,45 +96,26 @@ export async function runSaga<R>(
       ? { ...compensation, retry: overrides.compensationRetry }
       : compensation,
   };
-  // One effect at a time waits for a person: the decision names its key, so it approves that effect only.
-  let pending: PendingApproval | null = null;
-  let decision: ApprovalDecision | undefined;
-  const validatePending = (args: ApprovalArgs) => {
-    if (!pending) throw new Error('no step is waiting for approval');
-    if (args.key !== undefined && args.key !== pending.key)
-      throw new Error(`the waiting approval is for effect ${pending.key ?? '(unkeyed)'}, not ${args.key}`);
-  };
-  const decide = (approved: boolean) => (args: ApprovalArgs) => {
-    const waiting = pending!;
-    decision = { approved, ...(args.by ? { by: args.by } : {}), ...(args.note ? { note: args.note } : {}) };
-    return waiting;
-  };
-  setHandler(approveUpdate, decide(true), { validator: validatePending });
-  setHandler(denyUpdate, decide(false), { validator: validatePending });
-  const approve = async (request: ApprovalRequest) => {
-    pending = {
+  // Approvals only when the saga opted in with a policy: without one its updates are not registered.
+  const desk =
+    options.policy === undefined
+      ? undefined
+      : approvalDesk({
+          timeout: options.approvalTimeout,
+          onWaiting: (waiting) => {
+            upsertSearchAttributes([{ key: TASK_STATUS, value: waiting ? 'waiting_approval' : 'running' }]);
+            if (!waiting) setCurrentDetails(`${options.title}: running`);
+          },
+        });
+  const approve = (request: ApprovalRequest) =>
+    desk!.ask({
       toolUseId: request.step,
       tool: request.tool,
       summary: request.summary,
       reason: request.reason,
       key: request.intent.key,
       fingerprint: request.intent.fingerprint,
-    };
-    decision = undefined;
-    upsertSearchAttributes([{ key: TASK_STATUS, value: 'waiting_approval' }]);
-    setCurrentDetails(`waiting for approval: ${request.summary} (${request.reason})`);
-    const decided = await condition(() => decision !== undefined, options.approvalTimeout ?? '24 hours');
-    const outcome: ApprovalDecision =
-      decided && decision ? decision : { approved: false, note: 'approval timed out' };
-    pending = null;
-    upsertSearchAttributes([{ key: TASK_STATUS, value: 'running' }]);
-    setCurrentDetails(`${options.title}: running`);
-    return {
-      approved: outcome.approved,
-      note: outcome.note ?? (outcome.approved ? 'approved' : 'denied'),
-      ...(outcome.by ? { by: outcome.by } : {}),
-    };
-  };
+    });
   const approvals = options.policy === undefined ? {} : { policy: options.policy, approve };
   const steps: SagaSteps = {
     saga,
