@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../errors.js';
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import type { NativeConnection, Worker } from '@temporalio/worker';
@@ -67,6 +69,8 @@ function moduleUrl(module: string): string {
  * array of `defineTask` / `agentTask` kinds.
  */
 export async function loadTasks(module: string = DEFAULT_TASKS): Promise<readonly TaskKind[]> {
+  if (module === DEFAULT_TASKS && !existsSync(fileURLToPath(module)))
+    throw new ConfigError('--tasks <module> is required: name the module that exports your task kinds');
   const loaded = (await import(moduleUrl(module))) as { tasks?: unknown; default?: unknown };
   const tasks = loaded.tasks ?? loaded.default;
   const valid =

@@ -229,6 +229,11 @@ describe('installed from the tarball into a fresh project outside the repo', () 
     expect(existsSync(join(consumer.dir, 'node_modules', 'tsx'))).toBe(false);
     const { stdout } = await run(join(consumer.dir, 'node_modules', '.bin', 'onceflow'), ['--help']);
     expect(stdout).toMatch(/Usage: onceflow/);
+    // Outside this repository there is no example to default to: `api` names what it needs.
+    const api = await run(join(consumer.dir, 'node_modules', '.bin', 'onceflow'), ['api']).catch(
+      (err: { stdout: string; stderr: string }) => err,
+    );
+    expect(api.stderr).toContain('--tasks <module> is required');
   }, 60_000);
 
   it('bundles onceflow/workflow into a Temporal workflow bundle (workflow-safe)', async () => {
