@@ -69,6 +69,19 @@ function int(env: Env, name: string, fallback: number, min = 1, max = 65535): nu
   return value;
 }
 
+/** A variable's trimmed value; unset or blank is `undefined`. For your worker's own variables. */
+export function envString(env: Env, name: string): string | undefined {
+  return str(env, name);
+}
+
+/**
+ * A variable that must be a URL with one of `protocols` (`['http:', 'https:']`); unset is `undefined`.
+ * Throws {@link ConfigError} naming the variable, as onceflow's own do.
+ */
+export function envUrl(env: Env, name: string, protocols: string[]): string | undefined {
+  return url(env, name, protocols);
+}
+
 function str(env: Env, name: string): string | undefined {
   const raw = env[name]?.trim();
   return raw === undefined || raw === '' ? undefined : raw;

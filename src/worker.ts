@@ -187,3 +187,5 @@ export type { EngineActivities } from './activities/engine.js';
  * `migrate: false`), or your application's with `{ dir, table }` (its own record table).
  */
 export { migrate, type MigrationSet } from './db/migrate.js';
+export { createPool } from './db/pool.js';
+export { envString, envUrl, loadConfig, type Config } from './config.js';

@@ -2,8 +2,7 @@
  * The order example's configuration: onceflow's own ({@link Config}) plus the variables only this
  * example reads — where its payments, email and mail sender are. Parsed and validated once.
  */
-import { ConfigError } from 'onceflow';
-import { loadConfig, type Config } from 'onceflow/testing';
+import { envString as str, envUrl as url, loadConfig, type Config } from 'onceflow/worker';
 
 /** onceflow's configuration plus the order example's downstreams, parsed by {@link loadOrderConfig}. */
 export interface OrderConfig extends Config {
@@ -20,26 +19,6 @@ export interface OrderConfig extends Config {
 }
 
 type Env = Record<string, string | undefined>;
-
-function str(env: Env, name: string): string | undefined {
-  const raw = env[name]?.trim();
-  return raw === undefined || raw === '' ? undefined : raw;
-}
-
-function url(env: Env, name: string, protocols: string[]): string | undefined {
-  const raw = str(env, name);
-  if (raw === undefined) return undefined;
-  let parsed: URL;
-  try {
-    parsed = new URL(raw);
-  } catch {
-    throw new ConfigError(`${name} is not a valid URL`);
-  }
-  if (!protocols.includes(parsed.protocol)) {
-    throw new ConfigError(`${name} must use ${protocols.join(' or ')}, got ${parsed.protocol}`);
-  }
-  return raw;
-}
 
 /**
  * Parses and validates onceflow's variables and the example's own once. Throws `ConfigError` naming

@@ -13,8 +13,8 @@ import {
 } from '@temporalio/worker';
 import { ConfigError } from 'onceflow';
 import { connectClient, ensurePruneSchedule, resolveCodec, temporalConnectionOptions } from 'onceflow/client';
-import { createPool, readSandboxEndpoints, type SandboxEndpoints } from 'onceflow/testing';
-import { createWorker, migrate, onceflow, type OnceflowPlugin } from 'onceflow/worker';
+import { readSandboxEndpoints, type SandboxEndpoints } from 'onceflow/testing';
+import { createPool, createWorker, migrate, onceflow, type OnceflowPlugin } from 'onceflow/worker';
 import { Ledger } from 'onceflow/activity';
 import type pg from 'pg';
 import { createOrderActivities } from './activities/index.js';

@@ -10,8 +10,7 @@ import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/w
 import { ConfigError } from 'onceflow';
 import type { Ledger } from 'onceflow/activity';
 import { temporalConnectionOptions } from 'onceflow/client';
-import { createPool, loadConfig, migrate } from 'onceflow/testing';
-import { createWorker, onceflow } from 'onceflow/worker';
+import { createPool, createWorker, loadConfig, migrate, onceflow } from 'onceflow/worker';
 import type pg from 'pg';
 import { createTravelActivities } from './activities.js';
 import { createTravelClient, startTravelSandbox, type TravelClient } from './sandbox/index.js';

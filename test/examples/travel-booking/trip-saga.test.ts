@@ -48,6 +48,12 @@ describe('tripWorkflow: flight → hotel → car as a hand-written saga from the
       workflowId: workflowId(input),
       args: [input],
     });
+  const start = (input: TripInput) =>
+    env.client.workflow.start(tripWorkflow, {
+      taskQueue: env.taskQueue,
+      workflowId: workflowId(input),
+      args: [input],
+    });
   const failure = (input: TripInput) =>
     execute(input).then(
       () => expect.unreachable('the trip should fail'),
@@ -160,11 +166,7 @@ describe('tripWorkflow: flight → hotel → car as a hand-written saga from the
 
   it('a hotel over the traveller’s limit waits for a person: a decision for another key is refused, approval books it and is in the ledger', async () => {
     const input = trip({ maxHotelCents: 30_000 });
-    const handle = await env.client.workflow.start(tripWorkflow, {
-      taskQueue: env.taskQueue,
-      workflowId: workflowId(input),
-      args: [input],
-    });
+    const handle = await start(input);
     let status: string | undefined;
     for (let i = 0; i < 100 && status !== 'waiting_approval'; i++) {
       await new Promise((r) => setTimeout(r, 100));
@@ -198,11 +200,7 @@ describe('tripWorkflow: flight → hotel → car as a hand-written saga from the
 
   it('a denied hotel fails the trip and cancels the flight already booked', async () => {
     const input = trip({ maxHotelCents: 30_000 });
-    const handle = await env.client.workflow.start(tripWorkflow, {
-      taskQueue: env.taskQueue,
-      workflowId: workflowId(input),
-      args: [input],
-    });
+    const handle = await start(input);
     for (let i = 0; i < 100; i++) {
       const denied = await handle.executeUpdate(denyUpdate, { args: [{ note: 'too expensive' }] }).then(
         () => true,
