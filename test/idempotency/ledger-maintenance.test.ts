@@ -85,11 +85,15 @@ describe('Ledger.stats', () => {
       .once(declined.request(), () => Promise.reject(new BusinessError('CARD_DECLINED', 'no')))
       .catch(() => undefined);
 
+    // A lease long enough that a loaded machine cannot let it lapse between the two calls: the second
+    // must meet the claim in flight, never take over an expired one.
+    const patient = new Ledger(pool, { leaseMs: 30_000 });
     const email = inScope('send_email');
-    const slow = ledger.once(email.request(), countingPerform(300).perform);
-    await claimed(ledger, email.key);
-    await ledger.once(email.request(), countingPerform().perform).catch(() => undefined);
+    const slow = patient.once(email.request(), countingPerform(300).perform);
+    await claimed(patient, email.key);
+    await patient.once(email.request(), countingPerform().perform).catch(() => undefined);
     await slow;
+    await patient.close();
 
     const crashed = inScope('send_email');
     void ledger.once(crashed.request(), hangs);
