@@ -16,7 +16,7 @@ import { loadConfig } from '../src/config.js';
 import { createPool } from '../src/db/pool.js';
 import { migrate } from '../src/db/migrate.js';
 import { startStack } from '../src/dev/stack.js';
-import { beforeFirstCharge } from '../src/reset-point.js';
+import { beforeFirstActivity } from '../src/reset-point.js';
 import { startSandbox } from '../src/sandbox/index.js';
 import { loadOrderConfig } from '../examples/order-ops/config.js';
 import { migrateOrderTables } from '../examples/order-ops/db.js';
@@ -133,7 +133,7 @@ try {
   });
   await reset.result();
   const events = (await reset.fetchHistory()).events ?? [];
-  const point = beforeFirstCharge(events);
+  const point = beforeFirstActivity(events, 'chargePayment');
   const { runId } = await client.workflowService.resetWorkflowExecution({
     namespace: stack.namespace,
     workflowExecution: { workflowId: 'agent-reset', runId: reset.firstExecutionRunId },
@@ -153,7 +153,7 @@ try {
   });
   if (undone.status !== 'compensated') throw new Error(`reset-past-undo fixture ended ${undone.status}`);
   const undoneHandle = client.workflow.getHandle('agent-reset-past-undo');
-  const undonePoint = beforeFirstCharge((await undoneHandle.fetchHistory()).events ?? []);
+  const undonePoint = beforeFirstActivity((await undoneHandle.fetchHistory()).events ?? [], 'chargePayment');
   const { runId: undoneRun } = await client.workflowService.resetWorkflowExecution({
     namespace: stack.namespace,
     workflowExecution: { workflowId: 'agent-reset-past-undo', runId: (await undoneHandle.describe()).runId },

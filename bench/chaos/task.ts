@@ -10,7 +10,7 @@ import {
 import type pg from 'pg';
 import type { Duration } from '@temporalio/common';
 import { deriveIntent } from '../../src/idempotency/keys.js';
-import { beforeFirstCharge } from '../../src/reset-point.js';
+import { beforeFirstActivity } from '../../src/reset-point.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { chargePayment, sendEmail } from '../../examples/order-ops/tools.js';
 import type { AgentInput, AgentResult } from '../../src/workflows/agent-state.js';
@@ -161,7 +161,7 @@ async function resetBeforeCharge(plan: TaskPlan, ctx: TaskContext): Promise<stri
   const handle = ctx.client.workflow.getHandle(plan.workflowId);
   const { runId } = await handle.describe();
   const events = (await handle.fetchHistory()).events ?? [];
-  const point = beforeFirstCharge(events);
+  const point = beforeFirstActivity(events, 'chargePayment');
   if (!point?.eventId) return undefined;
   const response = await ctx.client.workflowService.resetWorkflowExecution({
     namespace: ctx.client.options.namespace,

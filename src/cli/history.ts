@@ -6,7 +6,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { resolveCodec, type AesGcmCodec } from '../codec/aes-gcm.js';
 import { encryptedKeyIds, missingKeyProblem } from '../codec/history-keys.js';
 import { Ledger } from '../idempotency/ledger.js';
-import { beforeFirstCharge } from '../reset-point.js';
+import { beforeFirstActivity } from '../reset-point.js';
 import { DEFAULT_WORKFLOWS } from '../dev/app.js';
 import { sourceBundlerOptions } from '../dev/source-entries.js';
 import { errorLine, withContext } from './context.js';
@@ -162,7 +162,10 @@ export function registerHistoryCommands(program: Command): void {
     .command('reset')
     .description('reset a session to a point and let it continue; the ledger keeps effects single')
     .argument('<id>', 'task (workflow) ID')
-    .requiredOption('--to <point>', 'before-charge | first-workflow-task | last-workflow-task | <event id>')
+    .requiredOption(
+      '--to <point>',
+      'before:<activity type> (e.g. before:chargePayment) | first-workflow-task | last-workflow-task | <event id>',
+    )
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { to: string; json?: boolean }) => {
       await withContext({ json: Boolean(opts.json) }, async (ctx) => {
@@ -174,9 +177,10 @@ export function registerHistoryCommands(program: Command): void {
         let point: (typeof events)[number] | undefined;
         if (opts.to === 'first-workflow-task') point = completed[0];
         else if (opts.to === 'last-workflow-task') point = completed.at(-1);
-        else if (opts.to === 'before-charge') {
-          point = beforeFirstCharge(events);
-          if (!point) throw new Error(`task ${id} has no charge to reset before`);
+        else if (opts.to.startsWith('before:')) {
+          const activity = opts.to.slice('before:'.length);
+          point = beforeFirstActivity(events, activity);
+          if (!point) throw new Error(`task ${id} scheduled no ${activity} activity to reset before`);
         } else if (/^\d+$/.test(opts.to)) {
           point = completed.find((e) => String(e.eventId) === opts.to);
           if (!point) throw new Error(`event ${opts.to} is not a completed workflow task of ${id}`);

@@ -193,10 +193,10 @@ describe('the onceflow CLI against the real dev server', () => {
     expect(stats.executed).toBe(2); // create_order and charge_payment
   });
 
-  it('reset --to before-charge re-runs from there with no second charge', async () => {
+  it('reset --to before:chargePayment re-runs from there with no second charge', async () => {
     const { id, prompt } = await customer();
     await cli('run', prompt, '--scenario', 'agent-happy-path', '--id', `cli-rs-${id}`, '--json');
-    const out = await cli('reset', `cli-rs-${id}`, '--to', 'before-charge', '--json');
+    const out = await cli('reset', `cli-rs-${id}`, '--to', 'before:chargePayment', '--json');
     expect(out.code).toBe(0);
     const { runId } = JSON.parse(out.stdout) as { runId: string };
     await env.client.workflow.getHandle(`cli-rs-${id}`, runId).result();

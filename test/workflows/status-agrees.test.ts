@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compensationKey } from '../../src/idempotency/keys.js';
-import { beforeFirstCharge } from '../../src/reset-point.js';
+import { beforeFirstActivity } from '../../src/reset-point.js';
 import { auditPayments } from '../../src/sandbox/audit.js';
 import { agentWorkflow, orderWorkflow } from '../../examples/order-ops/workflows.js';
 import {
@@ -91,7 +91,7 @@ describe('final status agrees with the downstream', () => {
   async function resetBeforeCharge(workflowId: string): Promise<string> {
     const handle = env.client.workflow.getHandle(workflowId);
     const { runId } = await handle.describe();
-    const point = beforeFirstCharge((await handle.fetchHistory()).events ?? []);
+    const point = beforeFirstActivity((await handle.fetchHistory()).events ?? [], 'chargePayment');
     expect(point?.eventId).toBeDefined();
     const { runId: newRunId } = await env.client.workflowService.resetWorkflowExecution({
       namespace: env.namespace,
