@@ -1,7 +1,7 @@
 import { defineQuery, defineUpdate, type RetryPolicy } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { Message, TokenUsage } from '../tools/messages.js';
-import type { Intent } from '../tools/effects.js';
+import type { Intent, IntentApproval } from '../tools/effects.js';
 import type { SagaState } from './saga.js';
 
 /**
@@ -48,6 +48,11 @@ export interface CarriedState {
   runs: number;
   /** How many of `messages` the transcript store already holds (the next run sends only the rest). */
   transcriptStored?: number;
+  /**
+   * Approvals given by earlier runs, by `<intent key> <fingerprint>`: the same effect re-decided
+   * after a continue-as-new keeps its approval. Absent in runs from before 0.2.
+   */
+  approvals?: [string, IntentApproval][];
 }
 
 export interface TurnUsage extends TokenUsage {

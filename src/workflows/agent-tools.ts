@@ -89,7 +89,7 @@ export class ToolRunner {
   private readonly undo: ActivityProxy;
   private readonly reads: ActivityProxy;
   private readonly sagaKeys = new Set<string>();
-  /** Approvals given in this run, by `<key> <fingerprint>`. */
+  /** Approvals given in this task (carried across continue-as-new), by `<key> <fingerprint>`. */
   private readonly approvals = new Map<string, IntentApproval>();
   private readonly context: ToolContext = {
     keyOf: (tool, activityInput) => (tool.effect ? intentFor(tool.effect, activityInput).key : ''),
@@ -102,8 +102,14 @@ export class ToolRunner {
   }
 
   /** Restores what an earlier run did (continue-as-new) so its steps are still compensated. */
-  restore(records: ToolCallRecord[], steps: CarriedStep[], duplicatesPrevented: number): void {
+  restore(
+    records: ToolCallRecord[],
+    steps: CarriedStep[],
+    duplicatesPrevented: number,
+    approvals: readonly (readonly [string, IntentApproval])[] = [],
+  ): void {
     this.records.push(...records);
+    for (const [bound, approval] of approvals) this.approvals.set(bound, approval);
     this.duplicatesPrevented = duplicatesPrevented;
     for (const step of steps) {
       const def = this.opts.tools.get(step.tool);
@@ -112,6 +118,11 @@ export class ToolRunner {
       const registered = this.stepFor(def, prepared.call, step);
       if (registered) this.opts.saga.adopt(registered);
     }
+  }
+
+  /** The approvals given so far, for the next run of a continue-as-new. */
+  approvalsGiven(): [string, IntentApproval][] {
+    return [...this.approvals];
   }
 
   /** Runs the turn's tool calls; returns one tool_result per tool_use, in the model's order. */

@@ -176,7 +176,8 @@ async function runAgent<I extends AgentInput, P>(
         fingerprint: intent.fingerprint,
       }),
   });
-  if (carried) tools.restore(carried.toolCalls, carried.steps, carried.duplicatesPrevented);
+  if (carried)
+    tools.restore(carried.toolCalls, carried.steps, carried.duplicatesPrevented, carried.approvals ?? []);
 
   const setStatus = (next: AgentStatus) => {
     status = next;
@@ -269,6 +270,7 @@ async function runAgent<I extends AgentInput, P>(
             duplicatesPrevented: tools.duplicatesPrevented,
             runs: (carried?.runs ?? 1) + 1,
             transcriptStored: stored,
+            approvals: tools.approvalsGiven(),
           },
         });
       }

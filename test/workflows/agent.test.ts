@@ -222,6 +222,37 @@ describe('agentWorkflow: the tool-use loop against the scripted model', () => {
     expect(approvals[0]!.reason).toContain('exceeds the approval limit');
   });
 
+  it('keeps an approval across continue-as-new: the same effect re-decided in the next run is not asked again', async () => {
+    // Continue-as-new after turn 2 (the approved charge): turn 3 re-decides it in the next run.
+    const t = await task('agent-approval-redecided', { continueAsNewAfterTurns: 2 });
+    const workflowId = `agent-${t.orderId}`;
+    const done = run(t, workflowId);
+    const handle = await waitForApproval(workflowId);
+    const first = (await handle.query(agentStatusQuery)).pendingApproval!;
+    const firstRun = (await handle.describe()).runId;
+    await handle.executeUpdate(approveUpdate, { args: [{ by: 'ops@example.com', key: first.key! }] });
+    let second = first;
+    for (let i = 0; i < 200 && second.toolUseId === first.toolUseId; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      second = (await handle.query(agentStatusQuery)).pendingApproval ?? first;
+    }
+    // The next approval asked is turn 4's other terms, in a later run: turn 3's same terms kept theirs.
+    expect((await handle.describe()).runId).not.toBe(firstRun);
+    expect(second.fingerprint).not.toBe(first.fingerprint);
+    await handle.executeUpdate(approveUpdate, { args: [{ by: 'lead@example.com', key: second.key! }] });
+    const result = await done;
+    expect(result.toolCalls.filter((c) => c.name === 'charge_payment').map((c) => c.outcome)).toEqual([
+      'executed',
+      'replayed',
+      'conflict',
+    ]);
+    expect(await truth(t)).toMatchObject({ charges: 1, charged: 25000 });
+    expect((await env.ledger.approvals(workflowId)).map((a) => a.approvedBy)).toEqual([
+      'ops@example.com',
+      'lead@example.com',
+    ]);
+  });
+
   it('does not charge when a person denies, and tells the model', async () => {
     const t = await task('agent-approval');
     const workflowId = `agent-${t.orderId}`;
