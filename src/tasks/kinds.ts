@@ -132,6 +132,11 @@ export function agentTask<E extends z.ZodRawShape = Record<never, never>>(
   );
 }
 
+/** The whole body of a kind: its fields, its `kind` and the optional `taskId`. */
+function bodyOf(kind: TaskKind): z.ZodObject {
+  return kind.input.extend({ kind: z.literal(kind.kind), taskId: taskKey.optional() });
+}
+
 /** A validated request: its kind and body (with `kind`, and `taskId` when sent). */
 export interface ParsedTask {
   kind: TaskKind;
@@ -143,17 +148,16 @@ export class TaskRegistry {
   readonly kinds: ReadonlyMap<string, TaskKind>;
   /** The body schema: a union over `kind`, each with an optional `taskId`. */
   readonly schema: z.ZodType;
+  /** Each kind's whole body schema, built once. */
+  private readonly bodies = new Map<string, z.ZodObject>();
 
   constructor(kinds: readonly TaskKind[]) {
     if (kinds.length === 0) throw new TypeError('a task registry needs at least one task kind');
     this.kinds = new Map(kinds.map((k) => [k.kind, k]));
     if (this.kinds.size !== kinds.length) throw new TypeError('task kinds: duplicate kind names');
-    const bodies = kinds.map((k) =>
-      k.input
-        .extend({ kind: z.literal(k.kind), taskId: taskKey.optional() })
-        .describe(k.description ?? k.kind),
-    );
-    this.schema = z.discriminatedUnion('kind', bodies as unknown as [z.ZodObject, ...z.ZodObject[]]);
+    for (const k of kinds) this.bodies.set(k.kind, bodyOf(k));
+    const [first, ...rest] = kinds.map((k) => this.bodies.get(k.kind)!.describe(k.description ?? k.kind));
+    this.schema = z.discriminatedUnion('kind', [first!, ...rest]);
   }
 
   /** Validates a body; {@link InvalidTaskRequestError} names each bad field, or the known kinds. */
