@@ -21,7 +21,7 @@ import { createPool } from '../db/pool.js';
 import { startStack, type Stack } from '../dev/stack.js';
 import { Ledger } from '../idempotency/ledger.js';
 import { toLedgerRow, type LedgerRow, type RawRow } from '../idempotency/ledger-rows.js';
-import { createWorker, onceflow } from '../worker.js';
+import { createWorker, onceflow, type OnceflowOptions } from '../worker.js';
 import { startScriptedModel, type ScriptedModel } from './scripted-model.js';
 
 /** Options of {@link createTestEnv}. Give `workflowsPath` or `workflowBundle`; everything else has a default. */
@@ -77,6 +77,12 @@ export interface TestEnvOptions {
   taskQueue?: string;
   /** Extra `Worker.create` options for every worker (e.g. `{ maxCachedWorkflows: 0 }` to replay every task). */
   workerOptions?: Partial<WorkerOptions>;
+  /**
+   * More options of the onceflow plugin of every worker (`model`, `retentionDays`, `transcripts`, a
+   * `ledger` of yours, which becomes `env.ledger` and is not closed by the env). `pool`, `codec`,
+   * `anthropic` and `migrate` come from the env's own options.
+   */
+  plugin?: Omit<Partial<OnceflowOptions>, 'pool' | 'codec' | 'anthropic' | 'migrate'>;
 }
 
 /** Options of {@link TestEnv.execute}: Temporal's start options, the task queue defaulting to the env's. */
@@ -227,8 +233,8 @@ export async function createTestEnv(options: TestEnvOptions): Promise<TestEnv> {
     const pool = createPool(databaseUrl, 8, 'onceflow-test');
     cleanup(() => pool.end());
     if (options.migrate !== false) await applyMigrations(pool);
-    const ledger = new Ledger(pool);
-    cleanup(() => ledger.close());
+    const ledger = options.plugin?.ledger ?? new Ledger(pool);
+    if (!options.plugin?.ledger) cleanup(() => ledger.close());
 
     let model: ScriptedModel | undefined;
     let anthropic = options.anthropic;
@@ -262,6 +268,7 @@ export async function createTestEnv(options: TestEnvOptions): Promise<TestEnv> {
           namespace,
           taskQueue: queue,
           onceflow: onceflow({
+            ...options.plugin,
             pool,
             ledger,
             migrate: false, // the env migrated (or was told the database is migrated)

@@ -1,24 +1,21 @@
-import { randomUUID } from 'node:crypto';
+/**
+ * The order example's test environment, built on onceflow's own `createTestEnv` (`onceflow/testing`)
+ * as a user's suite would build it: the run's dev server and Postgres (vitest global setup), the
+ * sandbox services, and the example's workers on a task queue of the test's own.
+ */
 import { readFileSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
-import {
-  DefaultLogger,
-  NativeConnection,
-  Runtime,
-  type Worker,
-  type WorkerOptions,
-} from '@temporalio/worker';
+import type { Worker, WorkerOptions } from '@temporalio/worker';
+import { createTestEnv as createEngineEnv } from 'onceflow/testing';
 import type pg from 'pg';
 import { inject } from 'vitest';
-import type { OrderDeps } from '../../examples/order-ops/worker.js';
+import { createOrderActivities } from '../../examples/order-ops/activities/index.js';
 import { loadOrderConfig } from '../../examples/order-ops/config.js';
+import { buildOrderDeps, type OrderDeps } from '../../examples/order-ops/worker.js';
 import { createPool } from '../../src/db/pool.js';
 import type { Ledger } from '../../src/idempotency/ledger.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { buildOrderDeps, createOrderWorker } from '../../examples/order-ops/worker.js';
-
-let runtimeInstalled = false;
 
 /** Real clients against the run's dev server and Postgres, plus a worker factory on a fresh task queue. */
 export interface TestEnv {
@@ -30,10 +27,9 @@ export interface TestEnv {
   client: Client;
   namespace: string;
   taskQueue: string;
-  nativeConnection: NativeConnection;
   /**
-   * Starts a worker on `overrides.taskQueue` (default: the env's task queue). One connection may hold
-   * one worker per task queue, so a second worker in the same file needs its own queue.
+   * Starts a worker on `overrides.taskQueue` (default: the env's task queue), with its own connection;
+   * it runs until `close()`.
    */
   startWorker(overrides?: Partial<WorkerOptions>): Promise<Worker>;
   close(): Promise<void>;
@@ -49,12 +45,6 @@ export interface TestEnvOptions {
 }
 
 export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestEnv> {
-  if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
-    runtimeInstalled = true;
-  }
-  const address = inject('temporalAddress');
-  const namespace = inject('namespace');
   const pool = createPool(inject('databaseUrl'), 8);
   const sandbox = await startSandbox({ pool });
   const { addresses } = sandbox;
@@ -65,46 +55,33 @@ export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestE
     emailLookupUrl: addresses.emailApi.url,
     modelBaseUrl: addresses.model.baseURL,
   });
-  const connection = await Connection.connect({ address });
-  const nativeConnection = await NativeConnection.connect({ address });
-  const client = new Client({
-    connection,
-    namespace,
-    ...(options.codec ? { dataConverter: { payloadCodecs: [options.codec] } } : {}),
+  const env = await createEngineEnv({
+    temporalAddress: inject('temporalAddress'),
+    namespace: inject('namespace'),
+    databaseUrl: inject('databaseUrl'),
+    migrate: false, // the global setup migrated the run's database
+    workflowBundle: { code: readFileSync(inject('workflowBundlePath'), 'utf8') },
+    activities: createOrderActivities(deps),
+    anthropic: deps.downstream.anthropic,
+    plugin: {
+      ledger: deps.ledger,
+      model: { model: deps.downstream.model, maxTokens: deps.downstream.maxTokens },
+    },
+    ...(options.codec ? { codec: options.codec } : {}),
   });
-  const taskQueue = `test-${randomUUID()}`;
-  const bundle = { code: readFileSync(inject('workflowBundlePath'), 'utf8') };
-  const workers: { worker: Worker; running: Promise<void> }[] = [];
   return {
     pool,
     ledger: deps.ledger,
     sandbox,
     deps,
-    client,
-    namespace,
-    taskQueue,
-    nativeConnection,
-    async startWorker(overrides = {}) {
-      const worker = await createOrderWorker({
-        connection: nativeConnection,
-        namespace,
-        taskQueue: overrides.taskQueue ?? taskQueue,
-        deps,
-        workflowBundle: bundle,
-        codec: options.codec,
-        overrides,
-      });
-      workers.push({ worker, running: worker.run() });
-      return worker;
-    },
+    client: env.client,
+    namespace: env.namespace,
+    taskQueue: env.taskQueue,
+    startWorker: (overrides) => env.startWorker(overrides),
     async close() {
-      for (const { worker, running } of workers) {
-        if (worker.getState() === 'RUNNING') worker.shutdown();
-        await running.catch(() => undefined);
-      }
-      await nativeConnection.close();
-      await connection.close();
+      await env.close();
       deps.downstream.mailer.close();
+      await deps.ledger.close();
       await sandbox.stop();
       await pool.end();
     },
