@@ -167,14 +167,7 @@ async function runAgent<I extends AgentInput, P>(
     readOptions: readCall,
     now: () => Date.now(),
     approve: (call, def, summary, reason, intent) =>
-      desk.ask({
-        toolUseId: call.id,
-        tool: def.name,
-        summary,
-        reason,
-        key: intent.key,
-        fingerprint: intent.fingerprint,
-      }),
+      desk.ask({ id: call.id, tool: def.name, summary, reason, intent }),
   });
   if (carried)
     tools.restore(carried.toolCalls, carried.steps, carried.duplicatesPrevented, carried.approvals ?? []);

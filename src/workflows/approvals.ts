@@ -7,9 +7,16 @@ import {
   type ApprovalDecision,
   type PendingApproval,
 } from './agent-state.js';
+import type { Intent } from '../tools/effects.js';
 
-/** What a person is asked about: one effect, named by its intent key and terms. */
-export type ApprovalAsk = PendingApproval;
+/** What a person is asked about: one call (`id`: a tool use or a saga step) and the effect it would perform. */
+export interface ApprovalAsk {
+  id: string;
+  tool: string;
+  summary: string;
+  reason: string;
+  intent: Pick<Intent, 'key' | 'fingerprint'>;
+}
 
 /** The decision an effect waited for; a timeout is a denial with note `approval timed out`. */
 export interface ApprovalOutcome {
@@ -52,7 +59,15 @@ export function approvalDesk(options: ApprovalDeskOptions) {
     pending: (): PendingApproval | null => pending,
     /** Waits for a person's decision on `ask`. */
     async ask(ask: ApprovalAsk): Promise<ApprovalOutcome> {
-      pending = ask;
+      // The waiting approval names the effect's key and terms: a decision sent for another is refused.
+      pending = {
+        toolUseId: ask.id,
+        tool: ask.tool,
+        summary: ask.summary,
+        reason: ask.reason,
+        key: ask.intent.key,
+        fingerprint: ask.intent.fingerprint,
+      };
       decision = undefined;
       options.onWaiting(true);
       setCurrentDetails(`waiting for approval: ${ask.summary} (${ask.reason})`);

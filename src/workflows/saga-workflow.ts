@@ -107,15 +107,7 @@ export async function runSaga<R>(
             if (!waiting) setCurrentDetails(`${options.title}: running`);
           },
         });
-  const approve = (request: ApprovalRequest) =>
-    desk!.ask({
-      toolUseId: request.step,
-      tool: request.tool,
-      summary: request.summary,
-      reason: request.reason,
-      key: request.intent.key,
-      fingerprint: request.intent.fingerprint,
-    });
+  const approve = (request: ApprovalRequest) => desk!.ask({ id: request.step, ...request });
   const approvals = options.policy === undefined ? {} : { policy: options.policy, approve };
   const steps: SagaSteps = {
     saga,

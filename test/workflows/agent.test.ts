@@ -10,6 +10,8 @@ import {
   sagaStateQuery,
   toolCallsQuery,
   type AgentInput,
+  type AgentResult,
+  type PendingApproval,
 } from '../../src/workflows/index.js';
 import { DUPLICATES_PREVENTED, TASK_STATUS } from '../../src/workflows/search-attributes.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
@@ -170,6 +172,26 @@ describe('agentWorkflow: the tool-use loop against the scripted model', () => {
     throw new Error('no approval requested');
   }
 
+  /** The approval asked after `first` (another call), once it waits. */
+  async function nextApproval(handle: Awaited<ReturnType<typeof waitForApproval>>, first: PendingApproval) {
+    let next = first;
+    for (let i = 0; i < 200 && next.toolUseId === first.toolUseId; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      next = (await handle.query(agentStatusQuery)).pendingApproval ?? first;
+    }
+    return next;
+  }
+
+  /** The re-decided charge scenario's end: executed once, replayed, then a conflict; one charge. */
+  async function expectOneChargeRedecided(t: Awaited<ReturnType<typeof task>>, result: AgentResult) {
+    expect(result.toolCalls.filter((c) => c.name === 'charge_payment').map((c) => c.outcome)).toEqual([
+      'executed',
+      'replayed',
+      'conflict',
+    ]);
+    expect(await truth(t)).toMatchObject({ charges: 1, charged: 25000 });
+  }
+
   it('charges above the limit only after a person approves', async () => {
     const t = await task('agent-approval');
     const workflowId = `agent-${t.orderId}`;
@@ -198,21 +220,12 @@ describe('agentWorkflow: the tool-use loop against the scripted model', () => {
     await handle.executeUpdate(approveUpdate, { args: [{ by: 'ops@example.com', key: first.key! }] });
     // Turn 3 repeats the charge with the same terms: no new approval, replayed. Turn 4 changes the
     // amount: same key, other terms, so a person is asked again.
-    let second = first;
-    for (let i = 0; i < 200 && second.toolUseId === first.toolUseId; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      second = (await handle.query(agentStatusQuery)).pendingApproval ?? first;
-    }
+    const second = await nextApproval(handle, first);
     expect(second.key).toBe(first.key);
     expect(second.fingerprint).not.toBe(first.fingerprint);
     await handle.executeUpdate(approveUpdate, { args: [{ by: 'lead@example.com', key: second.key! }] });
     const result = await done;
-    expect(result.toolCalls.filter((c) => c.name === 'charge_payment').map((c) => c.outcome)).toEqual([
-      'executed',
-      'replayed',
-      'conflict',
-    ]);
-    expect(await truth(t)).toMatchObject({ charges: 1, charged: 25000 });
+    await expectOneChargeRedecided(t, result);
     // The ledger's audit shows who approved which terms of the effect.
     const approvals = await env.ledger.approvals(workflowId);
     expect(approvals.map((a) => [a.key, a.fingerprint, a.approvedBy])).toEqual([
@@ -231,22 +244,13 @@ describe('agentWorkflow: the tool-use loop against the scripted model', () => {
     const first = (await handle.query(agentStatusQuery)).pendingApproval!;
     const firstRun = (await handle.describe()).runId;
     await handle.executeUpdate(approveUpdate, { args: [{ by: 'ops@example.com', key: first.key! }] });
-    let second = first;
-    for (let i = 0; i < 200 && second.toolUseId === first.toolUseId; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      second = (await handle.query(agentStatusQuery)).pendingApproval ?? first;
-    }
+    const second = await nextApproval(handle, first);
     // The next approval asked is turn 4's other terms, in a later run: turn 3's same terms kept theirs.
     expect((await handle.describe()).runId).not.toBe(firstRun);
     expect(second.fingerprint).not.toBe(first.fingerprint);
     await handle.executeUpdate(approveUpdate, { args: [{ by: 'lead@example.com', key: second.key! }] });
     const result = await done;
-    expect(result.toolCalls.filter((c) => c.name === 'charge_payment').map((c) => c.outcome)).toEqual([
-      'executed',
-      'replayed',
-      'conflict',
-    ]);
-    expect(await truth(t)).toMatchObject({ charges: 1, charged: 25000 });
+    await expectOneChargeRedecided(t, result);
     expect((await env.ledger.approvals(workflowId)).map((a) => a.approvedBy)).toEqual([
       'ops@example.com',
       'lead@example.com',
