@@ -18,6 +18,33 @@ export interface DevServerOptions {
   namespace?: string;
 }
 
+/**
+ * Dynamic config every dev server onceflow starts is given (`npm start`, the test stack, the benches).
+ *
+ * Why: each history shard's transfer-queue reader (the loop that hands a scheduled workflow or activity
+ * task to matching) may poll its queue at most `history.transferProcessorMaxPollRPS` times a second,
+ * 20 by default. A dev server has one shard, so once the limiter's burst is spent every dispatch waits
+ * for a token: ~40 ms per hop, 450 ms for four no-op activities in sequence (`npm run bench -- dispatch`).
+ * At 1000 the same four take ~95 ms. The cost is more frequent reads of the shard's task range, which an
+ * in-memory SQLite serves in microseconds. `deploy/temporal-dynamicconfig.yaml` sets the same for
+ * docker-compose; the test in `test/deploy/compose.test.ts` keeps the two equal.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, number>> = {
+  'history.transferProcessorMaxPollRPS': 1000,
+};
+
+/** `--dynamic-config-value` flags for {@link DEV_SERVER_DYNAMIC_CONFIG}, leaving out keys the caller sets. */
+export function devServerConfigArgs(extraArgs: readonly string[] = []): string[] {
+  const given = new Set(
+    extraArgs.flatMap((arg, i) =>
+      extraArgs[i - 1] === '--dynamic-config-value' ? [arg.split('=')[0]!] : [],
+    ),
+  );
+  return Object.entries(DEV_SERVER_DYNAMIC_CONFIG)
+    .filter(([key]) => !given.has(key))
+    .flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${value}`]);
+}
+
 /** A running dev server; `stop()` ends the process. */
 export interface DevServer {
   address: string;
@@ -28,8 +55,8 @@ export interface DevServer {
 }
 
 /**
- * Starts `temporal server start-dev` on loopback with onceflow's search attributes registered.
- * The process is owned by the SDK's core and ends with `stop()`.
+ * Starts `temporal server start-dev` on loopback with onceflow's search attributes registered and
+ * {@link DEV_SERVER_DYNAMIC_CONFIG} applied (a flag in `extraArgs` for the same key wins). The process is owned by the SDK's core and ends with `stop()`.
  */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const source = await resolveTemporalCli();
@@ -46,7 +73,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         ...(options.uiPort !== undefined ? { ui: true, uiPort: options.uiPort } : { ui: false }),
         ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
         searchAttributes: SEARCH_ATTRIBUTES,
-        extraArgs: options.extraArgs ?? [],
+        extraArgs: [...devServerConfigArgs(options.extraArgs), ...(options.extraArgs ?? [])],
         log: { format: 'pretty', level: 'error' },
       },
     });

@@ -82,6 +82,17 @@ describe('docker-compose.yml stays true to the code', () => {
     for (const key of SEARCH_ATTRIBUTES) expect(setup).toContain(key.name);
   });
 
+  it("gives the Temporal server the dev server's dynamic config, from a file that exists", async () => {
+    const { DEV_SERVER_DYNAMIC_CONFIG } = await import('../../src/dev/temporal-server.js');
+    const temporal = compose.services.temporal as Service & { volumes?: string[] };
+    const mount = temporal.volumes?.find((v) => v.includes('dynamicconfig'));
+    const [source, target] = mount?.split(':') ?? [];
+    expect(target).toBe(`/etc/temporal/${temporal.environment?.DYNAMIC_CONFIG_FILE_PATH}`);
+    const file = parse(readFileSync(source!, 'utf8')) as Record<string, { value: unknown }[]>;
+    const values = Object.fromEntries(Object.entries(file).map(([k, v]) => [k, v[0]?.value]));
+    expect(values).toEqual(DEV_SERVER_DYNAMIC_CONFIG);
+  });
+
   it('validates with docker-compose config (installed by .ci/run)', () => {
     let available = true;
     try {
