@@ -1,13 +1,14 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { OrderDeps } from '../../examples/order-ops/worker.js';
 import { loadConfig } from '../../src/config.js';
 import { createPool } from '../../src/db/pool.js';
 import { migrate } from '../../src/db/migrate.js';
 import { startStack } from '../../src/dev/stack.js';
+import { activityCalls as readCalls, stampMs } from '../../src/history/activity-calls.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { buildOrderDeps } from '../../examples/order-ops/worker.js';
 import { loadOrderConfig } from '../../examples/order-ops/config.js';
@@ -99,4 +100,45 @@ export function writeResult(name: string, result: Record<string, unknown>): void
     node: process.version,
   };
   writeFileSync(join(dir, `${name}.json`), `${JSON.stringify({ ...result, machine }, null, 2)}\n`);
+}
+
+type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+
+export { stampMs };
+
+/** One completed activity call of a history with its duration, regular or local. */
+export interface TimedCall {
+  name: string;
+  kind: 'regular' | 'local';
+  /**
+   * Regular: scheduled → completed (server clock). Local: from the start of its workflow task, or the
+   * end of the previous local call in that task, to its completion (worker clock), since a marker's
+   * `original_schedule_time` can be later than its `complete_time`; calls run in parallel count their
+   * overlap once.
+   */
+  ms: number;
+}
+
+/** Every completed activity call of a history, regular or local, in order, with its duration. */
+export function activityCalls(events: HistoryEvent[]): TimedCall[] {
+  const taskStarts = events
+    .filter((e) => e.workflowTaskStartedEventAttributes)
+    .map((e) => ({ id: Number(e.eventId), at: stampMs(e.eventTime) }));
+  const calls: TimedCall[] = [];
+  let previousLocalEnd = 0;
+  let previousTask = 0;
+  for (const call of readCalls(events)) {
+    if (!call.completed || call.endedAtMs === undefined) continue;
+    if (!call.local) {
+      calls.push({ name: call.type, kind: 'regular', ms: call.endedAtMs - (call.scheduledAtMs ?? 0) });
+      continue;
+    }
+    const task = taskStarts.filter((t) => t.id < Number(call.eventId)).at(-1)?.at ?? 0;
+    if (task !== previousTask) previousLocalEnd = 0;
+    previousTask = task;
+    const start = Math.max(task, previousLocalEnd);
+    calls.push({ name: call.type, kind: 'local', ms: Math.max(0, call.endedAtMs - start) });
+    previousLocalEnd = call.endedAtMs;
+  }
+  return calls;
 }

@@ -4,7 +4,7 @@
  */
 import type { Duration } from '@temporalio/common';
 import { ApplicationFailure, setCurrentDetails, type RetryPolicy } from '@temporalio/workflow';
-import { runSaga, type RunSagaOptions, type StepRecord, type Tool } from 'onceflow/workflow';
+import { runSaga, type Execution, type RunSagaOptions, type StepRecord, type Tool } from 'onceflow/workflow';
 import { bookShipment, chargePayment, createOrder, sendEmail } from './tools.js';
 import type { Charge, OrderItem, SentEmail, Shipment, ShipmentInput } from './types.js';
 
@@ -31,6 +31,8 @@ export interface OrderInput {
    * holds its claim before the next attempt takes over.
    */
   effectTimeout?: Duration;
+  /** Where the steps run (see `Execution`); default onceflow's (`regular`). */
+  execution?: Execution;
 }
 
 export interface OrderResult {
@@ -59,6 +61,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
     compensatedType: 'ORDER_COMPENSATED',
     undoneType: 'ORDER_UNDONE',
     overrides: input,
+    ...(input.execution ? { execution: input.execution } : {}),
   };
   return runSaga(options, async ({ step: run, records }) => {
     /** One step; the drill aborts right after the step it names. */

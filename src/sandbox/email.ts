@@ -7,15 +7,32 @@ import { auditEmail } from './audit.js';
 import type { FaultController } from './faults.js';
 import { handleFaultAdmin, listen, sendJson, sleep, type Listening } from './http.js';
 
-/** An SMTP server that stores every message it accepts (SMTP has no idempotency: duplicates are kept). */
+/** What the SMTP server has seen since it started: how clients connect, not only what they send. */
+export interface SmtpStats {
+  /** TCP connections accepted; a pooled client sends many messages over one. */
+  connections: number;
+  /** Messages stored (DATA committed), duplicates included. */
+  messages: number;
+}
+
+/**
+ * An SMTP server that stores every message it accepts (SMTP has no idempotency: duplicates are kept).
+ * A connection may carry any number of transactions (MAIL FROM again after a 250, or after RSET), as
+ * a pooled client sends them; each is stored with its own envelope.
+ */
 export async function startSmtpServer(
   pool: pg.Pool,
   options: { host: string; port: number; faults: FaultController },
-): Promise<{ port: number; close: () => Promise<void> }> {
+): Promise<{ port: number; stats: () => SmtpStats; close: () => Promise<void> }> {
+  const stats: SmtpStats = { connections: 0, messages: 0 };
   const server: SMTPServer = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onConnect: (_session, callback) => {
+      stats.connections++;
+      callback();
+    },
     onAuth: (_auth, _session, callback) => callback(null, { user: 'sandbox' }),
     onData: (stream, session, callback) => {
       void receive(stream, session)
@@ -55,6 +72,7 @@ export async function startSmtpServer(
         parsed.text ?? null,
       ],
     );
+    stats.messages++;
     if (fault?.fault === 'drop_after_commit') return 'drop';
     if (fault?.fault === 'delay_after_commit') await sleep(fault.latencyMs ?? 0);
     return 'ok';
@@ -69,6 +87,7 @@ export async function startSmtpServer(
   const port = (server.server.address() as AddressInfo).port;
   return {
     port,
+    stats: () => ({ ...stats }),
     close: () =>
       new Promise<void>((resolve) => {
         for (const connection of connectionsOf(server)) connection._socket?.destroy();
@@ -93,10 +112,13 @@ function dropConnection(server: SMTPServer, session: SMTPServerSession) {
   }
 }
 
-/** The mailbox's HTTP side: lookups by Message-ID or recipient, fault control for SMTP, the audit. */
+/**
+ * The mailbox's HTTP side: lookups by Message-ID or recipient, fault control for SMTP, the audit, and
+ * `GET /__admin/stats` (faults injected, plus the SMTP server's {@link SmtpStats} when given).
+ */
 export async function startEmailApi(
   pool: pg.Pool,
-  options: { host: string; port: number; faults: FaultController },
+  options: { host: string; port: number; faults: FaultController; smtpStats?: () => SmtpStats },
 ): Promise<Listening> {
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://sandbox');
@@ -118,7 +140,10 @@ export async function startEmailApi(
     }
     if (await handleFaultAdmin(req, res, options.faults, (message) => ({ error: { message } }))) return;
     if (url.pathname === '/__admin/stats' && method === 'GET')
-      return sendJson(res, 200, { faults: options.faults.injected() });
+      return sendJson(res, 200, {
+        faults: options.faults.injected(),
+        ...(options.smtpStats ? { smtp: options.smtpStats() } : {}),
+      });
     if (url.pathname === '/__audit' && method === 'GET') {
       const to = url.searchParams.get('to');
       return sendJson(res, 200, await auditEmail(pool, to ? { to } : {}));

@@ -74,6 +74,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       host,
       port: options.ports?.email ?? 0,
       faults: faults.email,
+      smtpStats: smtp.stats,
     });
     closers.push(emailApi.close);
     const model = await startModelServer({

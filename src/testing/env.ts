@@ -19,6 +19,7 @@ import { loadConfig } from '../config.js';
 import { migrate as applyMigrations } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
 import { startStack, type Stack } from '../dev/stack.js';
+import { activityCalls } from '../history/activity-calls.js';
 import { Ledger } from '../idempotency/ledger.js';
 import { toLedgerRow, type LedgerRow, type RawRow } from '../idempotency/ledger-rows.js';
 import { createWorker, onceflow, type OnceflowOptions } from '../worker.js';
@@ -123,11 +124,15 @@ export interface TestEnv {
     workflow: W | string,
     options: TestWorkflowOptions<W>,
   ): Promise<WorkflowResultType<W>>;
-  /** The activity types the workflow scheduled, in history order (engine activities included). */
+  /**
+   * The activity types the workflow called, in history order (engine activities included): scheduled
+   * activities and local activities (recorded as markers) alike.
+   */
   scheduledActivities(workflowId: string): Promise<string[]>;
   /**
    * The attempt number of each started activity of type `activityType`, in history order: `[1]` ran
-   * once; `[2]` succeeded on its second attempt (history records only the last attempt's start).
+   * once; `[2]` succeeded on its second attempt (history records only the last attempt's start, and a
+   * local activity's marker the attempt that ended it).
    */
   attempts(workflowId: string, activityType: string): Promise<number[]>;
   /**
@@ -161,16 +166,6 @@ function installQuietRuntime(): void {
 }
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-
-/** Activity types by their scheduled event id. */
-function activityTypes(events: HistoryEvent[]): Map<string, string> {
-  const types = new Map<string, string>();
-  for (const e of events) {
-    const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
-    if (name) types.set(String(e.eventId), name);
-  }
-  return types;
-}
 
 /**
  * A test environment for your agents, as onceflow tests its own: a Temporal client, Postgres with the
@@ -316,27 +311,19 @@ export async function createTestEnv(options: TestEnvOptions): Promise<TestEnv> {
         return client.workflow.execute(workflow, { ...start, taskQueue: queue } as WorkflowStartOptions<W>);
       },
       async scheduledActivities(workflowId) {
-        return [...activityTypes(await history(workflowId)).values()];
+        return activityCalls(await history(workflowId)).map((c) => c.type);
       },
       async attempts(workflowId, activityType) {
-        const events = await history(workflowId);
-        const types = activityTypes(events);
-        return events.flatMap((e) => {
-          const started = e.activityTaskStartedEventAttributes;
-          return started && types.get(String(started.scheduledEventId)) === activityType
-            ? [started.attempt ?? 0]
-            : [];
-        });
+        return activityCalls(await history(workflowId))
+          .filter((c) => c.type === activityType && c.attempt > 0)
+          .map((c) => c.attempt);
       },
       async activityResults<T>(workflowId: string, activityType: string) {
-        const events = await history(workflowId);
-        const types = activityTypes(events);
         const converter = client.options.loadedDataConverter;
         const results: T[] = [];
-        for (const e of events) {
-          const done = e.activityTaskCompletedEventAttributes;
-          if (!done || types.get(String(done.scheduledEventId)) !== activityType) continue;
-          results.push(await decodeFromPayloadsAtIndex<T>(converter, 0, done.result?.payloads));
+        for (const c of activityCalls(await history(workflowId))) {
+          if (c.type !== activityType || !c.result) continue;
+          results.push(await decodeFromPayloadsAtIndex<T>(converter, 0, c.result));
         }
         return results;
       },

@@ -22,6 +22,7 @@ export {
   type SandboxEndpoints,
   type SandboxOptions,
 } from '../sandbox/index.js';
+export { activityCalls, LOCAL_ACTIVITY_MARKER, type ActivityCall } from '../history/activity-calls.js';
 export { startStack, type Stack, type StackOptions } from '../dev/stack.js';
 export { loadConfig, type Config } from '../config.js';
 export { createModelClient, describeModelClient } from '../model-client.js';

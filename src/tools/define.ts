@@ -15,6 +15,16 @@ import type { ToolSchema } from './messages.js';
  */
 export type ToolKind = 'read_only' | 'effect' | 'control';
 
+/**
+ * Where a tool's activity (and its compensation's) runs. `local`: a Temporal local activity, inside
+ * the workflow task of the worker that decided it: no server dispatch, the result recorded as a marker
+ * in history, and a re-run when the workflow task fails or the worker dies, which the ledger answers
+ * with a replay or a recovery under the same key; a workflow task that fails after it ran can leave
+ * it unknown to the workflow (see `DEFAULT_EXECUTION`). `regular`: an activity task dispatched by the
+ * server to any worker, with heartbeats.
+ */
+export type Execution = 'local' | 'regular';
+
 /** Helpers an input mapping may use. */
 export interface ToolContext {
   /** The intent key `tool` would have for this activity input in this task. */
@@ -82,6 +92,11 @@ export interface ToolSpec<S extends z.ZodType, A extends object, P> {
   summary: (input: z.output<S>) => string;
   /** `control` tools: what the loop should do. */
   control?: (input: z.output<S>) => { abort: string };
+  /**
+   * Where its activity and compensation run. Default: the agent's or saga's `execution`, else
+   * `regular` (`DEFAULT_EXECUTION` says why). `local` only for calls well within its timeout (5 s).
+   */
+  execution?: Execution;
 }
 
 /** A compensation bound to one call's input. */
@@ -118,6 +133,8 @@ export interface Tool {
   /** The key rule of the effect this tool undoes. */
   readonly undoes: EffectSpec | undefined;
   readonly irreversible: boolean;
+  /** Where its activity runs, when the tool chose; undefined follows the agent's or saga's default. */
+  readonly execution: Execution | undefined;
   /** The definition sent to the model. */
   schema(): ToolSchema;
   /** Validates the model's input and binds the definition to it; `issues` says what is wrong. */
@@ -161,6 +178,7 @@ export function defineTool<S extends z.ZodType, A extends object = z.output<S> &
     effect,
     undoes: spec.undoes?.effect,
     irreversible: spec.effect?.irreversible ?? false,
+    execution: spec.execution,
     schema: () => ({ name: spec.name, description: spec.description, input_schema: jsonSchema }),
     prepare(raw, ctx) {
       const parsed = spec.input.safeParse(raw);

@@ -2,6 +2,7 @@
 export {
   abortTask,
   defineTool,
+  type Execution,
   formatIssues,
   type BoundCompensation,
   type CompensationRule,

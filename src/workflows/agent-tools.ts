@@ -1,20 +1,15 @@
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  patched,
-  proxyActivities,
-  type ActivityOptions,
-} from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched } from '@temporalio/workflow';
 import { shortKey } from '../idempotency/keys.js';
 import { carriesToldToModel } from '../idempotency/told-to-model.js';
-import type { PreparedCall, Tool, ToolContext } from '../tools/define.js';
+import type { Execution, PreparedCall, Tool, ToolContext } from '../tools/define.js';
 import type { EffectResult, Intent, IntentApproval } from '../tools/effects.js';
 import { MAX_TOOL_RESULT_CHARS, truncateText } from '../tools/bounds.js';
 import type { ToolResultBlock, ToolUseBlock } from '../tools/messages.js';
 import type { CarriedStep, ToolCallRecord, ToolOutcome } from './agent-state.js';
 import { intentFor, undoIntent } from './intents.js';
 import type { Saga, StepDefinition } from './saga.js';
-import { compensatedStep, type ActivityProxy } from './tool-step.js';
+import { ActivityCaller, type CallOptions } from './activity-call.js';
+import { compensatedStep, type ActivityCall } from './tool-step.js';
 
 // Failures from before the marker (release 0.1) carried no flag: those runs told the model every
 // terminal failure of a tool (all of its told codes were non-retryable), so they replay that way.
@@ -35,9 +30,11 @@ export interface ToolRunnerOptions {
   saga: Saga;
   /** What the tools' approval rules read. */
   policy: unknown;
-  effectOptions: ActivityOptions;
-  compensationOptions: ActivityOptions;
-  readOptions: ActivityOptions;
+  /** Where tools that do not choose run their activities. */
+  execution: Execution;
+  effectOptions: CallOptions;
+  compensationOptions: CallOptions;
+  readOptions: CallOptions;
   approve: ApprovalGate;
   now: () => number;
 }
@@ -85,9 +82,9 @@ export class ToolRunner {
   readonly steps: CarriedStep[] = [];
   duplicatesPrevented = 0;
   aborted: string | undefined;
-  private readonly effects: ActivityProxy;
-  private readonly undo: ActivityProxy;
-  private readonly reads: ActivityProxy;
+  private readonly effects: ActivityCaller;
+  private readonly undo: ActivityCaller;
+  private readonly reads: ActivityCaller;
   private readonly sagaKeys = new Set<string>();
   /** Approvals given in this task (carried across continue-as-new), by `<key> <fingerprint>`. */
   private readonly approvals = new Map<string, IntentApproval>();
@@ -96,9 +93,9 @@ export class ToolRunner {
   };
 
   constructor(private readonly opts: ToolRunnerOptions) {
-    this.effects = proxyActivities(opts.effectOptions);
-    this.undo = proxyActivities(opts.compensationOptions);
-    this.reads = proxyActivities(opts.readOptions);
+    this.effects = new ActivityCaller(opts.effectOptions);
+    this.undo = new ActivityCaller(opts.compensationOptions);
+    this.reads = new ActivityCaller(opts.readOptions);
   }
 
   /** Restores what an earlier run did (continue-as-new) so its steps are still compensated. */
@@ -205,7 +202,7 @@ export class ToolRunner {
     const activity = def.activity ?? '';
     if (def.kind === 'read_only') {
       try {
-        const result = await this.reads[activity]!.executeWithOptions({ summary: prepCall.summary }, [
+        const result = await this.reads.call(this.executionOf(def), activity, prepCall.summary, [
           prepCall.activityInput,
         ]);
         this.record(turn, call, started, 'read');
@@ -248,10 +245,9 @@ export class ToolRunner {
 
     try {
       const done = (await this.registeredStep(def, prepCall, call, intent, () =>
-        this.effects[activity]!.executeWithOptions(
-          { summary: `${prepCall.summary} · ${shortKey(intent.key)}` },
-          [{ intent, input: prepCall.activityInput }],
-        ),
+        this.effects.call(this.executionOf(def), activity, `${prepCall.summary} · ${shortKey(intent.key)}`, [
+          { intent, input: prepCall.activityInput },
+        ]),
       )) as EffectResult<unknown>;
       if (done.outcome === 'replayed') this.duplicatesPrevented++;
       this.record(turn, call, started, done.outcome, { key: intent.key });
@@ -298,7 +294,14 @@ export class ToolRunner {
     if (!compensation || this.sagaKeys.has(carried.intent.key)) return undefined;
     this.sagaKeys.add(carried.intent.key);
     this.steps.push(carried);
-    return compensatedStep(`${def.name} · ${prepared.summary}`, def, compensation, carried.intent, this.undo);
+    const undo: ActivityCall = (activity, summary, args) =>
+      this.undo.call(this.executionOf(def), activity, summary, args);
+    return compensatedStep(`${def.name} · ${prepared.summary}`, def, compensation, carried.intent, undo);
+  }
+
+  /** The tool's own choice, else the agent's. */
+  private executionOf(def: Tool): Execution {
+    return def.execution ?? this.opts.execution;
   }
 }
 

@@ -12,10 +12,12 @@ import {
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
+  type RetryPolicy,
 } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
 import type { EngineActivities } from '../activities/engine.js';
 import { boundAssistantContent } from '../tools/bounds.js';
-import type { Tool } from '../tools/define.js';
+import type { Execution, Tool } from '../tools/define.js';
 import type {
   AssistantBlock,
   ConversationContext,
@@ -40,7 +42,16 @@ import {
 } from './agent-state.js';
 import { ToolRunner } from './agent-tools.js';
 import { approvalDesk } from './approvals.js';
-import { compensationCall, effectCall, modelCall, readCall } from './options.js';
+import { DEFAULT_EXECUTION } from './activity-call.js';
+import {
+  compensationCall,
+  effectCall,
+  localCompensationCall,
+  localEffectCall,
+  localReadCall,
+  modelCall,
+  readCall,
+} from './options.js';
 import { reconcileBeforeComplete } from './reconcile.js';
 import { describeError, Saga, sagaStateQuery, sagaStateUpserter } from './saga.js';
 import { CUSTOMER, DUPLICATES_PREVENTED, TASK_KIND, TASK_STATUS } from './search-attributes.js';
@@ -64,6 +75,21 @@ export interface AgentDefinition<I extends AgentInput = AgentInput, P = unknown>
   maxTurns?: number;
   /** Continue-as-new after this many turns in one run (or when Temporal suggests it). Default 40. */
   continueAsNewAfterTurns?: number;
+  /**
+   * Where the activities of tools that do not choose run (see `Execution`). Default `regular` (see `DEFAULT_EXECUTION`). Model
+   * turns are always regular activities: they take seconds, heartbeat and can be cancelled.
+   */
+  execution?: Execution;
+}
+
+/** Activity options with the task's start-to-close timeout, when it sets one. */
+function timed<O extends { startToCloseTimeout?: Duration }>(options: O, timeout: Duration | undefined): O {
+  return timeout ? { ...options, startToCloseTimeout: timeout } : options;
+}
+
+/** Activity options with the task's retry policy, when it sets one. */
+function retried<O extends { retry?: RetryPolicy }>(options: O, retry: RetryPolicy | undefined): O {
+  return retry ? { ...options, retry } : options;
 }
 
 function summarizeUsage(usage: TurnUsage[]): UsageSummary {
@@ -158,13 +184,16 @@ async function runAgent<I extends AgentInput, P>(
     tools: toolMap,
     saga,
     policy: definition.policy?.(input),
-    effectOptions: input.effectTimeout
-      ? { ...effectCall, startToCloseTimeout: input.effectTimeout }
-      : effectCall,
-    compensationOptions: input.compensationRetry
-      ? { ...compensationCall, retry: input.compensationRetry }
-      : compensationCall,
-    readOptions: readCall,
+    execution: definition.execution ?? DEFAULT_EXECUTION,
+    effectOptions: {
+      regular: timed(effectCall, input.effectTimeout),
+      local: timed(localEffectCall, input.effectTimeout),
+    },
+    compensationOptions: {
+      regular: retried(compensationCall, input.compensationRetry),
+      local: retried(localCompensationCall, input.compensationRetry),
+    },
+    readOptions: { regular: readCall, local: localReadCall },
     now: () => Date.now(),
     approve: (call, def, summary, reason, intent) =>
       desk.ask({ id: call.id, tool: def.name, summary, reason, intent }),

@@ -5,7 +5,16 @@
 export { defineAgent, type AgentDefinition, type AgentWorkflow } from './agent.js';
 export * from './agent-state.js';
 export { intentFor, undoIntent } from './intents.js';
-export { compensationCall, effectCall, modelCall, readCall } from './options.js';
+export { DEFAULT_EXECUTION } from './activity-call.js';
+export {
+  compensationCall,
+  effectCall,
+  localCompensationCall,
+  localEffectCall,
+  localReadCall,
+  modelCall,
+  readCall,
+} from './options.js';
 export { pingWorkflow } from './ping.js';
 export { pruneLedgerWorkflow } from './prune.js';
 export { reconcileBeforeComplete } from './reconcile.js';

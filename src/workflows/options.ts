@@ -1,4 +1,23 @@
-import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  type ActivityOptions,
+  type LocalActivityOptions,
+  type RetryPolicy,
+} from '@temporalio/workflow';
+
+const EFFECT_RETRY: RetryPolicy = {
+  initialInterval: '500 milliseconds',
+  backoffCoefficient: 2,
+  maximumInterval: '10 seconds',
+  maximumAttempts: 20,
+};
+const COMPENSATION_RETRY: RetryPolicy = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '30 seconds',
+  maximumAttempts: 10,
+};
+const READ_RETRY: RetryPolicy = { initialInterval: '200 milliseconds', maximumAttempts: 5 };
 
 /**
  * Side effects: retried with the same key by Temporal. WAIT_CANCELLATION_COMPLETED keeps a cancelled
@@ -8,24 +27,14 @@ export const effectCall: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
   heartbeatTimeout: '10 seconds',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: {
-    initialInterval: '500 milliseconds',
-    backoffCoefficient: 2,
-    maximumInterval: '10 seconds',
-    maximumAttempts: 20,
-  },
+  retry: EFFECT_RETRY,
 };
 
 /** Compensations: patient, since giving up means a person has to step in. */
 export const compensationCall: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
   heartbeatTimeout: '10 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    maximumAttempts: 10,
-  },
+  retry: COMPENSATION_RETRY,
 };
 
 /** Model turns: retried on 429/5xx/connection errors, not on a rejected request. */
@@ -44,5 +53,31 @@ export const modelCall: ActivityOptions = {
 export const readCall: ActivityOptions = {
   startToCloseTimeout: '10 seconds',
   heartbeatTimeout: '10 seconds',
-  retry: { initialInterval: '200 milliseconds', maximumAttempts: 5 },
+  retry: READ_RETRY,
+};
+
+/**
+ * Local activity options for effects: run inside the workflow task on the worker that decided them, so
+ * no server round trip per call. A local activity is re-run when its workflow task fails or its worker
+ * dies (after the workflow task timeout, on another worker); the ledger turns that re-run into a replay
+ * or a recovery under the same key. Its start-to-close timeout also sets the ledger lease of the claim
+ * (timeout + 5 s), so a crashed attempt's key is taken over ~10 s after the claim: keep it short, and
+ * run effects that may take longer as regular activities (`execution: 'regular'`).
+ */
+export const localEffectCall: LocalActivityOptions = {
+  startToCloseTimeout: '5 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: EFFECT_RETRY,
+};
+
+/** Local compensations: as {@link compensationCall}, with the local start-to-close of effects. */
+export const localCompensationCall: LocalActivityOptions = {
+  startToCloseTimeout: '5 seconds',
+  retry: COMPENSATION_RETRY,
+};
+
+/** Local reads. */
+export const localReadCall: LocalActivityOptions = {
+  startToCloseTimeout: '5 seconds',
+  retry: READ_RETRY,
 };

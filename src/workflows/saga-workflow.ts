@@ -5,16 +5,23 @@ import {
   setHandler,
   upsertSearchAttributes,
   type ActivityOptions,
+  type LocalActivityOptions,
   type RetryPolicy,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import type { Tool } from '../tools/define.js';
+import type { Execution, Tool } from '../tools/define.js';
 import type { EffectResult } from '../tools/effects.js';
-import { compensationCall, effectCall } from './options.js';
+import { compensationCall, effectCall, localCompensationCall, localEffectCall } from './options.js';
 import { reconcileBeforeComplete } from './reconcile.js';
 import { describeError, Saga, sagaStateQuery, sagaStateUpserter } from './saga.js';
 import { CUSTOMER, TASK_KIND, TASK_STATUS } from './search-attributes.js';
-import { stepsQuery, toolStep, type ApprovalRequest, type StepRecord } from './tool-step.js';
+import {
+  stepsQuery,
+  toolStep,
+  type ApprovalRequest,
+  type StepRecord,
+  type ToolStepOptions,
+} from './tool-step.js';
 import { approvalDesk } from './approvals.js';
 
 /** Options of {@link runSaga}. */
@@ -29,9 +36,17 @@ export interface RunSagaOptions {
   compensatedType?: string;
   /** Failure type when a reset run finds its steps undone by an earlier run; default `SAGA_UNDONE`. */
   undoneType?: string;
+  /**
+   * Where the steps' effects and compensations run, for tools that do not choose (`execution` on the
+   * tool wins). Default `regular` (see `DEFAULT_EXECUTION`).
+   */
+  execution?: Execution;
   /** Options of each effect's activity and of each compensation (defaults: the presets). */
   effect?: ActivityOptions;
   compensation?: ActivityOptions;
+  /** The same for local execution (defaults: `localEffectCall`, `localCompensationCall`). */
+  localEffect?: LocalActivityOptions;
+  localCompensation?: LocalActivityOptions;
   /** Per-task overrides applied over those options (a workflow input usually carries them). */
   overrides?: SagaOverrides;
   /**
@@ -48,8 +63,8 @@ export interface RunSagaOptions {
 /** Per-task activity overrides of a saga. */
 export interface SagaOverrides {
   /**
-   * Start-to-close timeout of each effect attempt (default 30 s): how long a crashed worker's attempt
-   * holds its claim before the next attempt takes over.
+   * Start-to-close timeout of each effect attempt (default 30 s regular, 5 s local): with 5 s, how
+   * long a crashed worker's attempt holds its claim before the next attempt takes over.
    */
   effectTimeout?: Duration;
   /** Retry policy of the compensations. */
@@ -87,14 +102,17 @@ export async function runSaga<R>(
     ...(options.customer !== undefined ? [{ key: CUSTOMER, value: options.customer }] : []),
     { key: TASK_STATUS, value: 'running' },
   ]);
-  const effect = options.effect ?? effectCall;
-  const compensation = options.compensation ?? compensationCall;
   const overrides: SagaOverrides = options.overrides ?? {};
-  const stepOptions: { effect: ActivityOptions; compensation: ActivityOptions } = {
-    effect: overrides.effectTimeout ? { ...effect, startToCloseTimeout: overrides.effectTimeout } : effect,
-    compensation: overrides.compensationRetry
-      ? { ...compensation, retry: overrides.compensationRetry }
-      : compensation,
+  const timed = <O extends { startToCloseTimeout?: Duration }>(o: O): O =>
+    overrides.effectTimeout ? { ...o, startToCloseTimeout: overrides.effectTimeout } : o;
+  const retried = <O extends { retry?: RetryPolicy }>(o: O): O =>
+    overrides.compensationRetry ? { ...o, retry: overrides.compensationRetry } : o;
+  const stepOptions: ToolStepOptions = {
+    ...(options.execution ? { execution: options.execution } : {}),
+    effect: timed(options.effect ?? effectCall),
+    localEffect: timed(options.localEffect ?? localEffectCall),
+    compensation: retried(options.compensation ?? compensationCall),
+    localCompensation: retried(options.localCompensation ?? localCompensationCall),
   };
   // Approvals only when the saga opted in with a policy: without one its updates are not registered.
   const desk =

@@ -1,9 +1,15 @@
-import { ApplicationFailure, defineQuery, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  defineQuery,
+  type ActivityOptions,
+  type LocalActivityOptions,
+} from '@temporalio/workflow';
 import { shortKey } from '../idempotency/keys.js';
-import type { BoundCompensation, Tool, ToolContext } from '../tools/define.js';
+import type { BoundCompensation, Execution, Tool, ToolContext } from '../tools/define.js';
 import type { EffectResult, Intent, IntentApproval } from '../tools/effects.js';
 import { intentFor, undoIntent } from './intents.js';
-import { compensationCall, effectCall } from './options.js';
+import { ActivityCaller, DEFAULT_EXECUTION } from './activity-call.js';
+import { compensationCall, effectCall, localCompensationCall, localEffectCall } from './options.js';
 import type { Saga, StepDefinition } from './saga.js';
 
 /** One executed step of a hand-written saga, as its `steps` query reports it. */
@@ -21,10 +27,19 @@ export const stepsQuery = defineQuery<StepRecord[]>('steps');
 
 /** Options of {@link toolStep}. */
 export interface ToolStepOptions {
-  /** Options of the effect's activity. Default {@link effectCall}. */
+  /**
+   * Where the effect and its compensation run: this step's choice wins over the tool's `execution`,
+   * which wins over the default (`DEFAULT_EXECUTION`, `regular`).
+   */
+  execution?: Execution;
+  /** Options of the effect's activity when regular. Default {@link effectCall}. */
   effect?: ActivityOptions;
-  /** Options of its compensation. Default {@link compensationCall}. */
+  /** Options of the effect's local activity. Default {@link localEffectCall}. */
+  localEffect?: LocalActivityOptions;
+  /** Options of its compensation when regular. Default {@link compensationCall}. */
   compensation?: ActivityOptions;
+  /** Options of its compensation when local. Default {@link localCompensationCall}. */
+  localCompensation?: LocalActivityOptions;
   /** The step's name in the saga state. Default the tool's name. */
   name?: string;
   /**
@@ -48,12 +63,8 @@ export interface ApprovalRequest {
   intent: Intent;
 }
 
-type Activity = (...args: unknown[]) => Promise<unknown>;
-/** Activities called by name, as tool definitions name them. */
-export type ActivityProxy = Record<
-  string,
-  Activity & { executeWithOptions: (o: ActivityOptions, a: unknown[]) => Promise<unknown> }
->;
+/** Runs a tool's activity (or its compensation's) by name, in the mode the tool resolves to. */
+export type ActivityCall = (activity: string, summary: string, args: unknown[]) => Promise<unknown>;
 
 /**
  * The saga step of a tool call that has a compensation: what undoing means, in the tool's words,
@@ -64,7 +75,7 @@ export function compensatedStep(
   tool: Tool,
   compensation: BoundCompensation,
   intent: Intent,
-  undo: ActivityProxy,
+  undo: ActivityCall,
 ): StepDefinition {
   return {
     name,
@@ -74,10 +85,9 @@ export function compensatedStep(
     personAction: compensation.personAction,
     compensate: () => {
       const undoKeyed = undoIntent(intent, compensation.input, compensation.activity, compensation.recovery);
-      return undo[compensation.activity]!.executeWithOptions(
-        { summary: `${compensation.undo} · ${shortKey(undoKeyed.key)}` },
-        [{ intent: undoKeyed, input: compensation.input }],
-      );
+      return undo(compensation.activity, `${compensation.undo} · ${shortKey(undoKeyed.key)}`, [
+        { intent: undoKeyed, input: compensation.input },
+      ]);
     },
   };
 }
@@ -139,14 +149,21 @@ export async function toolStep<T>(
     };
     intent = { ...intent, approval };
   }
-  const effects: ActivityProxy = proxyActivities(options.effect ?? effectCall);
-  const undo: ActivityProxy = proxyActivities(options.compensation ?? compensationCall);
+  const execution = options.execution ?? tool.execution ?? DEFAULT_EXECUTION;
+  const effects = new ActivityCaller({
+    regular: options.effect ?? effectCall,
+    local: options.localEffect ?? localEffectCall,
+  });
+  const undo = new ActivityCaller({
+    regular: options.compensation ?? compensationCall,
+    local: options.localCompensation ?? localCompensationCall,
+  });
   const run = async () =>
-    (await effects[tool.activity!]!.executeWithOptions(
-      { summary: `${call.summary} · ${shortKey(intent.key)}` },
-      [{ intent, input: call.activityInput }],
-    )) as EffectResult<T>;
+    (await effects.call(execution, tool.activity!, `${call.summary} · ${shortKey(intent.key)}`, [
+      { intent, input: call.activityInput },
+    ])) as EffectResult<T>;
   const compensation = call.compensation?.(intent.key);
   if (!compensation) return run();
-  return saga.step(compensatedStep(stepName, tool, compensation, intent, undo), run);
+  const undoCall: ActivityCall = (activity, summary, args) => undo.call(execution, activity, summary, args);
+  return saga.step(compensatedStep(stepName, tool, compensation, intent, undoCall), run);
 }

@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AesGcmCodec } from 'onceflow/client';
-import { createTestEnv, type TestEnv } from 'onceflow/testing';
+import { activityCalls, createTestEnv, type TestEnv } from 'onceflow/testing';
 import { createNoteActivities } from './fixtures/activities.js';
 import { noteAgent } from './fixtures/workflows.js';
 
@@ -114,8 +114,8 @@ describe('createTestEnv on the run’s dev server and Postgres, with a codec', (
       { outcome: 'replayed', key, result: { id: 'note_1' } },
     ]);
     const { events } = await env.client.workflow.getHandle(t.workflowId).fetchHistory();
-    const completed = events?.find((e) => e.activityTaskCompletedEventAttributes);
-    const metadata = completed?.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.metadata;
+    const completed = activityCalls(events ?? []).find((c) => c.type === 'sendNote');
+    const metadata = completed?.result?.[0]?.metadata;
     expect(Buffer.from(metadata?.encoding ?? []).toString()).toBe('binary/encrypted');
 
     // The ledger: one row for the task, performed once, answered once from the row.

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { activityCalls } from '../../src/history/activity-calls.js';
+import { beforeFirstActivity } from '../../src/reset-point.js';
 import { auditEmail, auditPayments } from '../../src/sandbox/audit.js';
 import { agentWorkflow } from '../../examples/order-ops/workflows.js';
 import {
@@ -147,9 +149,7 @@ describe('agentWorkflow: the tool-use loop against the scripted model', () => {
       ['book_shipment', 'compensated'],
     ]);
     const history = await env.client.workflow.getHandle(`agent-${t.orderId}`).fetchHistory();
-    const scheduled = (history.events ?? [])
-      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
-      .filter((n): n is string => n !== undefined);
+    const scheduled = activityCalls(history.events ?? []).map((c) => c.type);
     expect(scheduled.slice(-3)).toEqual(['releaseShipment', 'refundPayment', 'cancelOrder']);
     expect(await truth(t)).toEqual({
       charges: 1,
@@ -326,14 +326,8 @@ describe('agentWorkflow: the tool-use loop against the scripted model', () => {
     const handle = env.client.workflow.getHandle(workflowId);
     const { runId } = await handle.describe();
     const events = (await handle.fetchHistory()).events ?? [];
-    const chargeScheduled = events.findIndex(
-      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'chargePayment',
-    );
-    // The reset point: the workflow task that completed just before the charge was scheduled.
-    const resetPoint = events
-      .slice(0, chargeScheduled)
-      .reverse()
-      .find((e) => e.workflowTaskCompletedEventAttributes);
+    // The reset point: the workflow task that completed just before the charge was decided.
+    const resetPoint = beforeFirstActivity(events, 'chargePayment');
     expect(resetPoint).toBeDefined();
     const { runId: newRunId } = await env.client.workflowService.resetWorkflowExecution({
       namespace: env.namespace,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, WorkflowIdConflictPolicy } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { activityCalls } from '../../src/history/activity-calls.js';
 import { auditEmail, auditPayments } from '../../src/sandbox/audit.js';
 import type { OrderInput, OrderStep } from '../../examples/order-ops/order-saga.js';
 import { orderWorkflow } from '../../examples/order-ops/workflows.js';
@@ -61,9 +62,7 @@ describe('orderWorkflow: a saga over payments, email and our own tables', () => 
 
   async function scheduledActivities(workflowId: string): Promise<string[]> {
     const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
-    return (history.events ?? [])
-      .filter((e) => e.activityTaskScheduledEventAttributes)
-      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? '?');
+    return activityCalls(history.events ?? []).map((c) => c.type);
   }
 
   it('performs each effect once on the happy path', async () => {
@@ -162,12 +161,15 @@ describe('orderWorkflow: a saga over payments, email and our own tables', () => 
     env.sandbox.faults.payments.set([
       { match: { method: 'POST', path: '/v1/payment_intents' }, fault: 'latency', latencyMs: 1500, times: 1 },
     ]);
+    const delayed = () => env.sandbox.faults.payments.injected().latency ?? 0;
+    const before = delayed();
     const handle = await env.client.workflow.start(orderWorkflow, {
       taskQueue: env.taskQueue,
       workflowId: input.orderId,
       args: [input],
     });
-    await waitFor(async () => (await scheduledActivities(input.orderId)).includes('chargePayment'));
+    // The charge has reached the payments API and is being held there: cancel while it is in flight.
+    await waitFor(() => Promise.resolve(delayed() > before));
     await handle.cancel();
     const error = await handle.result().catch((err: unknown) => err);
     env.sandbox.faults.payments.clear();
