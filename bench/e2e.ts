@@ -11,9 +11,11 @@
  * <= 0.5x. Writes bench/results/e2e.json.
  *
  * Env: BENCH_REPS (default 3) repetitions; BENCH_E2E_C1 / _C8 / _C32 (default 12 / 48 / 128) sagas
- * per repetition at concurrency 1, 8 and 32.
+ * per repetition at concurrency 1, 8 and 32. BENCH_E2E_EXECUTION=local|regular runs the saga's steps
+ * that way instead of onceflow's default, and writes bench/results/e2e-<execution>.json.
  */
 import { randomUUID } from 'node:crypto';
+import type { Execution } from 'onceflow/workflow';
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { bookShipment, chargePayment, createOrder, sendEmail } from '../examples/order-ops/tools.js';
@@ -28,6 +30,14 @@ const LEVELS = [
   { concurrency: 8, tasks: Number(process.env.BENCH_E2E_C8 ?? 48) },
   { concurrency: 32, tasks: Number(process.env.BENCH_E2E_C32 ?? 128) },
 ];
+const EXECUTION = parseExecution(process.env.BENCH_E2E_EXECUTION);
+
+function parseExecution(value: string | undefined): Execution | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'local' || value === 'regular') return value;
+  throw new Error(`BENCH_E2E_EXECUTION: expected local or regular, got "${value}"`);
+}
+
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const SYSTEMS = ['bareRegular', 'bareLocal', 'onceflow'] as const;
 type System = (typeof SYSTEMS)[number];
@@ -95,6 +105,7 @@ export async function run(): Promise<void> {
             items: [{ sku: 'kit', quantity: 1, unitAmount: 4999 }],
             currency: 'usd',
             shippingAddress: { name: 'B', line1: '1 St', city: 'X', postalCode: '1', country: 'FR' },
+            ...(EXECUTION ? { execution: EXECUTION } : {}),
           },
         ],
       }),
@@ -172,7 +183,7 @@ export async function run(): Promise<void> {
     `vs bareRegular: throughputRatio (at 32) ${regular.throughputRatio.toFixed(2)} (target >= ${t.vsRegularBare.throughputRatio.min}, ${mark(regular.throughputRatio >= t.vsRegularBare.throughputRatio.min)}); ` +
       `p50LatencyRatio (at 1) ${regular.p50LatencyRatio.toFixed(2)} (target <= ${t.vsRegularBare.p50LatencyRatio.max}, ${mark(regular.p50LatencyRatio <= t.vsRegularBare.p50LatencyRatio.max)})`,
   );
-  writeResult('e2e', {
+  writeResult(EXECUTION ? `e2e-${EXECUTION}` : 'e2e', {
     ...same,
     sameKind,
     vsRegularBare: regular,
