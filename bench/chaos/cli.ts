@@ -40,6 +40,10 @@ export function printReport(report: ChaosReport, write: (line: string) => void):
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   for (const [k, v] of rows) write(`${k.padEnd(width)}  ${v}`);
+  write('latency by planned fault (tasks, p50 / p99):');
+  const byFault = Object.entries(report.latencyByFault).sort(([a], [b]) => a.localeCompare(b));
+  for (const [name, l] of byFault)
+    write(`  ${name.padEnd(15)} ${String(l.tasks).padStart(4)}  ${l.p50Ms} ms / ${l.p99Ms} ms`);
   for (const f of report.failing) write(`problem ${f.workflowId}: ${f.problems.join('; ')}`);
 }
 

@@ -6,6 +6,8 @@ export { seededRandom };
 /** The faults a chaos run can inject, by name (`--faults a,b,…`). */
 export const FAULTS = [
   'kill', // SIGKILL the worker running the charge, after the charge committed and before the activity completed
+  // (the charge runs as a local activity in agents and in half the order sagas, a regular one in the rest:
+  // the run counts `kill` for regular and `killLocal` for local)
   'drop', // the payments API commits the charge and drops the response (twice: the SDK retries once itself)
   'fail5xx', // the payments API and the SMTP server fail before commit
   'timeout', // the charge is slower than the activity's start-to-close timeout
@@ -32,6 +34,8 @@ export interface TaskPlan {
   /** Order tasks designed to fail and compensate. */
   failAfter?: OrderStep;
   declined?: boolean;
+  /** Order tasks: where the saga's steps run (agents use their default, local). */
+  execution?: 'local' | 'regular';
   faults: FaultName[];
 }
 
@@ -89,6 +93,7 @@ export function makePlan(runs: number, seed: number, enabled: readonly FaultName
     if (kind === 'order') {
       if (r < 0.15) plan.failAfter = pick(FAIL_STEPS);
       else if (r < 0.2) plan.declined = true;
+      plan.execution = random() < 0.5 ? 'local' : 'regular';
     } else {
       plan.scenario = faults.includes('redecide') ? 'agent-repeat-charge' : pick(AGENT_SCENARIOS);
     }

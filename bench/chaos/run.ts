@@ -54,12 +54,37 @@ export interface ChaosReport {
   stuckClaims: number;
   p50LatencyMs: number;
   p99LatencyMs: number;
+  /** Task latency by planned fault (a task with several faults counts under each), and `none`. */
+  latencyByFault: Record<string, { tasks: number; p50Ms: number; p99Ms: number }>;
   failing: { workflowId: string; problems: string[] }[];
 }
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0;
+}
+
+function latencyByFault(
+  outcomes: readonly {
+    plan: { faults: readonly string[]; kind: string; execution?: string };
+    latencyMs: number;
+  }[],
+): ChaosReport['latencyByFault'] {
+  const groups = new Map<string, number[]>();
+  for (const o of outcomes) {
+    const names = o.plan.faults.map((f) =>
+      f === 'kill' && (o.plan.kind === 'agent' || o.plan.execution === 'local') ? 'killLocal' : f,
+    );
+    for (const name of names.length ? names : ['none']) {
+      groups.set(name, [...(groups.get(name) ?? []), o.latencyMs]);
+    }
+  }
+  return Object.fromEntries(
+    [...groups].map(([name, values]) => [
+      name,
+      { tasks: values.length, p50Ms: percentile(values, 50), p99Ms: percentile(values, 99) },
+    ]),
+  );
 }
 
 /**
@@ -215,6 +240,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       ),
       p50LatencyMs: percentile(latencies, 50),
       p99LatencyMs: percentile(latencies, 99),
+      latencyByFault: latencyByFault(outcomes),
       failing: audits
         .filter((a) => a.problems.length > 0)
         .map((a) => ({ workflowId: a.workflowId, problems: a.problems })),

@@ -90,6 +90,7 @@ function orderInput(plan: TaskPlan, effectTimeout: Duration | undefined): OrderI
     ...(plan.failAfter ? { failAfter: plan.failAfter } : {}),
     ...(plan.declined ? { paymentMethod: 'pm_card_chargeDeclined' } : {}),
     ...(effectTimeout ? { effectTimeout } : {}),
+    ...(plan.execution ? { execution: plan.execution } : {}),
     compensationRetry: {
       initialInterval: '200 milliseconds',
       maximumInterval: '2 seconds',
@@ -138,7 +139,11 @@ function armFaults(plan: TaskPlan, ctx: TaskContext): void {
   }
 }
 
-/** Waits for the charge to commit at the payments API, then SIGKILLs the worker holding the activity. */
+/**
+ * Waits for the charge to commit at the payments API, then SIGKILLs the worker holding the claim: the
+ * ledger row's lease owner (`host:pid:…`) names it whether the charge runs as a regular activity or a
+ * local one (which has no pending activity to describe).
+ */
 async function killAfterCommit(plan: TaskPlan, ctx: TaskContext, done: () => boolean): Promise<void> {
   const { charge } = taskKeys(plan);
   const deadline = Date.now() + ctx.timeoutMs;
@@ -151,9 +156,13 @@ async function killAfterCommit(plan: TaskPlan, ctx: TaskContext, done: () => boo
     await sleep(100);
   }
   if (done()) return;
-  const description = await ctx.client.workflow.getHandle(plan.workflowId).describe();
-  const pending = description.raw.pendingActivities?.find((a) => a.activityType?.name === 'chargePayment');
-  if (await ctx.killWorker(pending?.lastWorkerIdentity ?? undefined)) ctx.count('kill');
+  const { rows } = await ctx.pool.query<{ lease_owner: string | null }>(
+    'SELECT lease_owner FROM idempotency_ledger WHERE key = $1',
+    [charge],
+  );
+  const pid = rows[0]?.lease_owner?.split(':')[1];
+  const local = plan.kind === 'agent' || plan.execution === 'local';
+  if (await ctx.killWorker(pid ? `${pid}@` : undefined)) ctx.count(local ? 'killLocal' : 'kill');
 }
 
 /** Resets a finished task to the workflow task before its charge; returns the new run's id. */

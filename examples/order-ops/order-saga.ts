@@ -27,8 +27,7 @@ export interface OrderInput {
   /** Retry policy of compensations; default the `compensationCall` preset's. */
   compensationRetry?: RetryPolicy;
   /**
-   * Start-to-close timeout of each effect attempt, default 30 s: how long a crashed worker's attempt
-   * holds its claim before the next attempt takes over.
+   * Start-to-close timeout of each effect attempt (default 5 s for local steps, 30 s for regular ones).
    */
   effectTimeout?: Duration;
   /** Where the steps run (see `Execution`); default onceflow's (`regular`). */

@@ -184,6 +184,10 @@ export const sendEmail = defineTool({
     recovery: 'verify',
   },
   summary: (i) => `email ${i.to} ${i.template}`,
+  // A relay may hold a message for longer than a local activity's 5 s (the pool's socket timeout is
+  // 20 s), and a send still running past the claim's lease could overlap a verify-then-resend: as a
+  // regular activity the lease is 35 s.
+  execution: 'regular',
 });
 
 export const bookShipment = defineTool({

@@ -6,7 +6,7 @@ import { toApplicationFailure } from '../idempotency/failure.js';
 import { countEffect } from '../metrics.js';
 import type { Ledger, PerformContext, StepOutcome, VerifyResult } from '../idempotency/ledger.js';
 import type { EffectResult, Intent } from '../tools/effects.js';
-import { currentLedger } from './effect-scope.js';
+import { currentLedger, heldClaims } from './effect-scope.js';
 
 /** Options of {@link effect}. */
 export interface EffectOptions<T> {
@@ -95,13 +95,23 @@ export async function effect<T>(
         approvedAt: new Date(at),
       });
     }
-    const request = { key: intent.key, scope: intent.scope, operation, fingerprint: intent.fingerprint };
-    const done = options.transaction
-      ? await ledger.onceInTransaction(request, (db, ctx) => perform({ ...ctx, db }))
-      : await ledger.once(
-          { ...request, ...recoveryOf(intent, options), ...leaseOf() },
-          perform as (ctx: PerformContext) => Promise<T>,
-        );
+    const request = {
+      key: intent.key,
+      scope: intent.scope,
+      operation,
+      fingerprint: intent.fingerprint,
+      ...(intent.undo ? { undo: intent.undo } : {}),
+    };
+    const claims = heldClaims();
+    if (!options.transaction) claims.add(intent.key); // its heartbeats renew the claim's lease
+    const done = await (
+      options.transaction
+        ? ledger.onceInTransaction(request, (db, ctx) => perform({ ...ctx, db }))
+        : ledger.once(
+            { ...request, ...recoveryOf(intent, options), ...leaseOf() },
+            perform as (ctx: PerformContext) => Promise<T>,
+          )
+    ).finally(() => claims.delete(intent.key));
     countEffect(operation, done.outcome);
     return { outcome: done.outcome, key: intent.key, result: done.result };
   } catch (err) {

@@ -18,6 +18,15 @@ export function createLedgerActivities(ledger: Ledger, transcripts?: TranscriptS
     async undoneEffects(input: { keys: string[] }): Promise<string[]> {
       return (await ledger.undone(input.keys)).map((u) => u.key);
     },
+    /**
+     * The effects of a task the saga does not know (see `Ledger.unrecorded`), with their undo records.
+     */
+    async unrecordedEffects(input: {
+      scope: string;
+      known: string[];
+    }): Promise<{ key: string; undo: unknown }[]> {
+      return ledger.unrecorded(input.scope, input.known);
+    },
     /** Counts of the ledger, for one scope or all. */
     async ledgerStats(filter: { scope?: string } = {}): Promise<LedgerStats> {
       return ledger.stats(filter);

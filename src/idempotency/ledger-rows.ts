@@ -113,6 +113,24 @@ export const SQL = {
              LEFT JOIN idempotency_ledger u ON u.key = $2 AND u.status = 'succeeded'
             WHERE l.key = $1`,
   },
+  renewLeases: {
+    name: 'onceflow_ledger_renew_leases',
+    text: `UPDATE idempotency_ledger SET lease_expires_at = $3
+            WHERE key = ANY ($1) AND lease_owner = $2 AND status = 'in_progress'
+              AND lease_expires_at IS NOT NULL AND NOT needs_attention`,
+  },
+  // Effects of a scope carrying an undo record, not among the given keys, done or outcome unknown, and
+  // not undone (their compensation key has not succeeded).
+  unrecorded: {
+    name: 'onceflow_ledger_unrecorded',
+    text: `SELECT l.key, l.undo
+             FROM idempotency_ledger l
+            WHERE l.scope = $1 AND l.undo IS NOT NULL AND l.status IN ('succeeded', 'in_progress')
+              AND NOT (l.key = ANY ($2))
+              AND NOT EXISTS (SELECT 1 FROM idempotency_ledger u
+                               WHERE u.key = l.key || ':undo' AND u.status = 'succeeded')
+            ORDER BY l.created_at, l.key`,
+  },
   undone: {
     name: 'onceflow_ledger_undone',
     text: `SELECT key, completed_at FROM idempotency_ledger WHERE key = ANY ($1) AND status = 'succeeded'`,
@@ -120,8 +138,8 @@ export const SQL = {
   claim: {
     name: 'onceflow_ledger_claim',
     text: `INSERT INTO idempotency_ledger
-             (key, scope, operation, fingerprint, status, lease_owner, lease_expires_at, created_at, expires_at)
-           VALUES ($1, $2, $3, $4, 'in_progress', $5, $6, $7, $8)
+             (key, scope, operation, fingerprint, status, lease_owner, lease_expires_at, created_at, expires_at, undo)
+           VALUES ($1, $2, $3, $4, 'in_progress', $5, $6, $7, $8, $9)
            ON CONFLICT (key) DO NOTHING`,
   },
   // Transactional mode: a business error rolled the effect back; store the error alone, in one statement.

@@ -25,6 +25,11 @@ export interface OnceRequest<T> {
    * one. Same outcomes either way. Default false: read first, so a replay is a single SELECT.
    */
   claimFirst?: boolean;
+  /**
+   * How to undo the effect should the task that asked for it lose track of it (JSON, stored with the
+   * claim; see {@link Ledger.unrecorded}). Default none.
+   */
+  undo?: unknown;
 }
 
 /**

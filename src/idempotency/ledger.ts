@@ -329,7 +329,7 @@ export class Ledger {
   }
 
   private claimValues(
-    req: { key: string; scope: string; operation: string; fingerprint: string },
+    req: { key: string; scope: string; operation: string; fingerprint: string; undo?: unknown },
     now: Date,
     leaseMs: number,
   ) {
@@ -342,7 +342,34 @@ export class Ledger {
       leaseMs > 0 ? new Date(now.getTime() + leaseMs) : null,
       now,
       this.expiry(now),
+      req.undo === undefined ? null : JSON.stringify(req.undo),
     ];
+  }
+
+  /**
+   * Extends the leases of this ledger's live claims on `keys` to `leaseMs` from now (an attempt that is
+   * still alive says so: the activity's heartbeats call it). Claims another owner took over, and rows
+   * no longer in progress, are left alone. Returns how many leases were renewed.
+   */
+  async renewLeases(keys: readonly string[], leaseMs: number): Promise<number> {
+    const { rowCount } = await this.pool.query({
+      ...SQL.renewLeases,
+      values: [[...keys], this.owner, new Date(this.now().getTime() + leaseMs)],
+    });
+    return rowCount ?? 0;
+  }
+
+  /**
+   * The effects of `scope` stored with an undo record whose keys are not in `known`: done (or outcome
+   * unknown) and not undone, oldest first. A saga asks before it compensates or completes, with the keys
+   * of its own steps, to find effects a failed workflow task performed but its history never recorded.
+   */
+  async unrecorded(scope: string, known: readonly string[]): Promise<{ key: string; undo: unknown }[]> {
+    const { rows } = await this.pool.query<{ key: string; undo: unknown }>({
+      ...SQL.unrecorded,
+      values: [scope, [...known]],
+    });
+    return rows;
   }
 
   private expiry(createdAt: Date): Date {

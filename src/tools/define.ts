@@ -19,9 +19,9 @@ export type ToolKind = 'read_only' | 'effect' | 'control';
  * Where a tool's activity (and its compensation's) runs. `local`: a Temporal local activity, inside
  * the workflow task of the worker that decided it: no server dispatch, the result recorded as a marker
  * in history, and a re-run when the workflow task fails or the worker dies, which the ledger answers
- * with a replay or a recovery under the same key; a workflow task that fails after it ran can leave
- * it unknown to the workflow (see `DEFAULT_EXECUTION`). `regular`: an activity task dispatched by the
- * server to any worker, with heartbeats.
+ * with a replay or a recovery under the same key (a step the workflow's history lost with a failed
+ * workflow task is found in the ledger and undone: see `DEFAULT_EXECUTION`). `regular`: an activity
+ * task dispatched by the server to any worker, with heartbeats.
  */
 export type Execution = 'local' | 'regular';
 
@@ -94,7 +94,8 @@ export interface ToolSpec<S extends z.ZodType, A extends object, P> {
   control?: (input: z.output<S>) => { abort: string };
   /**
    * Where its activity and compensation run. Default: the agent's or saga's `execution`, else
-   * `regular` (`DEFAULT_EXECUTION` says why). `local` only for calls well within its timeout (5 s).
+   * `DEFAULT_EXECUTION` (`local`, which says why). Choose `regular` for a call that may outlast the
+   * local start-to-close (5 s), or that must heartbeat.
    */
   execution?: Execution;
 }

@@ -3,6 +3,7 @@
  * notes) is in neither identity nor stable fields, so a reworded retry is the same action. Pure data:
  * workflows and activities both import it.
  */
+import type { BoundCompensation, Execution } from './define.js';
 import type { RecoveryPolicy } from '../idempotency/ledger-rows.js';
 
 /** How one side effect is keyed and recovered. */
@@ -30,6 +31,24 @@ export interface Intent {
   recovery?: RecoveryPolicy;
   /** The person's approval of exactly this key and fingerprint, when the tool needed one. */
   approval?: IntentApproval;
+  /**
+   * How the saga undoes this effect if its history loses it (local steps with a compensation): stored
+   * with the claim in the ledger, read back by the saga before it compensates or completes.
+   */
+  undo?: UndoRecord;
+}
+
+/**
+ * A saga step as the ledger keeps it for a local effect: enough to undo the effect from workflow code
+ * without the call that made it (a local activity's result is lost with a failed workflow task).
+ */
+export interface UndoRecord {
+  /** The step's name in the saga state. */
+  step: string;
+  irreversible: boolean;
+  compensation: BoundCompensation;
+  /** Where the compensation runs. */
+  execution: Execution;
 }
 
 /** An approval carried to the effect's activity, which records it in the ledger before the effect. */

@@ -243,9 +243,23 @@ export class ToolRunner {
       intent = { ...intent, approval };
     }
 
+    const execution = this.executionOf(def);
+    const compensation = prepCall.compensation?.(intent.key);
+    // A local step's result is in history only once its workflow task completes: the ledger keeps how
+    // to undo it, for the saga to find should that task fail and this run never learn of the call.
+    if (execution === 'local' && compensation)
+      intent = {
+        ...intent,
+        undo: {
+          step: stepName(def, prepCall),
+          irreversible: def.irreversible,
+          compensation,
+          execution,
+        },
+      };
     try {
       const done = (await this.registeredStep(def, prepCall, call, intent, () =>
-        this.effects.call(this.executionOf(def), activity, `${prepCall.summary} · ${shortKey(intent.key)}`, [
+        this.effects.call(execution, activity, `${prepCall.summary} · ${shortKey(intent.key)}`, [
           { intent, input: prepCall.activityInput },
         ]),
       )) as EffectResult<unknown>;
@@ -296,13 +310,18 @@ export class ToolRunner {
     this.steps.push(carried);
     const undo: ActivityCall = (activity, summary, args) =>
       this.undo.call(this.executionOf(def), activity, summary, args);
-    return compensatedStep(`${def.name} · ${prepared.summary}`, def, compensation, carried.intent, undo);
+    return compensatedStep(stepName(def, prepared), def.irreversible, compensation, carried.intent, undo);
   }
 
   /** The tool's own choice, else the agent's. */
   private executionOf(def: Tool): Execution {
     return def.execution ?? this.opts.execution;
   }
+}
+
+/** A call's step name in the saga state. */
+function stepName(def: Tool, prepared: PreparedCall): string {
+  return `${def.name} · ${prepared.summary}`;
 }
 
 /** The record outcome of an error the model is told. */

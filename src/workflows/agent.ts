@@ -42,7 +42,8 @@ import {
 } from './agent-state.js';
 import { ToolRunner } from './agent-tools.js';
 import { approvalDesk } from './approvals.js';
-import { DEFAULT_EXECUTION } from './activity-call.js';
+import { ActivityCaller, DEFAULT_EXECUTION } from './activity-call.js';
+import { unrecordedSteps } from './unrecorded.js';
 import {
   compensationCall,
   effectCall,
@@ -76,7 +77,7 @@ export interface AgentDefinition<I extends AgentInput = AgentInput, P = unknown>
   /** Continue-as-new after this many turns in one run (or when Temporal suggests it). Default 40. */
   continueAsNewAfterTurns?: number;
   /**
-   * Where the activities of tools that do not choose run (see `Execution`). Default `regular` (see `DEFAULT_EXECUTION`). Model
+   * Where the activities of tools that do not choose run (see `Execution`). Default `DEFAULT_EXECUTION` (`local`). Model
    * turns are always regular activities: they take seconds, heartbeat and can be cancelled.
    */
   execution?: Execution;
@@ -175,7 +176,16 @@ async function runAgent<I extends AgentInput, P>(
   let turnsThisRun = 0;
   let status: AgentStatus = 'running';
 
-  const saga = new Saga(sagaStateUpserter());
+  const compensationOptions = {
+    regular: retried(compensationCall, input.compensationRetry),
+    local: retried(localCompensationCall, input.compensationRetry),
+  };
+  const undo = new ActivityCaller(compensationOptions);
+  const saga = new Saga(sagaStateUpserter(), {
+    unrecorded: unrecordedSteps(
+      (execution) => (activity, summary, args) => undo.call(execution, activity, summary, args),
+    ),
+  });
   const desk = approvalDesk({
     timeout: input.approvalTimeout,
     onWaiting: (waiting) => setStatus(waiting ? 'waiting_approval' : 'running'),
@@ -189,10 +199,7 @@ async function runAgent<I extends AgentInput, P>(
       regular: timed(effectCall, input.effectTimeout),
       local: timed(localEffectCall, input.effectTimeout),
     },
-    compensationOptions: {
-      regular: retried(compensationCall, input.compensationRetry),
-      local: retried(localCompensationCall, input.compensationRetry),
-    },
+    compensationOptions,
     readOptions: { regular: readCall, local: localReadCall },
     now: () => Date.now(),
     approve: (call, def, summary, reason, intent) =>
@@ -314,7 +321,7 @@ async function runAgent<I extends AgentInput, P>(
       const calls = content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
       if (calls.length === 0) {
         await reconcileBeforeComplete(saga);
-        saga.complete();
+        await saga.settle();
         setStatus('completed');
         setCurrentDetails('completed');
         return result('completed', lastText);

@@ -18,6 +18,7 @@ export {
 export { pingWorkflow } from './ping.js';
 export { pruneLedgerWorkflow } from './prune.js';
 export { reconcileBeforeComplete } from './reconcile.js';
+export { unrecordedSteps } from './unrecorded.js';
 export {
   describeError,
   isUndone,
@@ -25,6 +26,7 @@ export {
   sagaStateQuery,
   sagaStateUpserter,
   type AttentionItem,
+  type SagaOptions,
   type SagaState,
   type SagaStatus,
   type SagaStepState,

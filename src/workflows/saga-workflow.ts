@@ -12,7 +12,9 @@ import type { Duration } from '@temporalio/common';
 import type { Execution, Tool } from '../tools/define.js';
 import type { EffectResult } from '../tools/effects.js';
 import { compensationCall, effectCall, localCompensationCall, localEffectCall } from './options.js';
+import { ActivityCaller } from './activity-call.js';
 import { reconcileBeforeComplete } from './reconcile.js';
+import { unrecordedSteps } from './unrecorded.js';
 import { describeError, Saga, sagaStateQuery, sagaStateUpserter } from './saga.js';
 import { CUSTOMER, TASK_KIND, TASK_STATUS } from './search-attributes.js';
 import {
@@ -38,7 +40,7 @@ export interface RunSagaOptions {
   undoneType?: string;
   /**
    * Where the steps' effects and compensations run, for tools that do not choose (`execution` on the
-   * tool wins). Default `regular` (see `DEFAULT_EXECUTION`).
+   * tool wins). Default `DEFAULT_EXECUTION` (`local`).
    */
   execution?: Execution;
   /** Options of each effect's activity and of each compensation (defaults: the presets). */
@@ -63,8 +65,8 @@ export interface RunSagaOptions {
 /** Per-task activity overrides of a saga. */
 export interface SagaOverrides {
   /**
-   * Start-to-close timeout of each effect attempt (default 30 s regular, 5 s local): with 5 s, how
-   * long a crashed worker's attempt holds its claim before the next attempt takes over.
+   * Start-to-close timeout of each effect attempt (default 5 s local, 30 s regular). A local attempt's
+   * claim is held for this plus 5 s; a regular one's for its heartbeat timeout plus 5 s, renewed.
    */
   effectTimeout?: Duration;
   /** Retry policy of the compensations. */
@@ -93,8 +95,29 @@ export async function runSaga<R>(
   options: RunSagaOptions,
   body: (steps: SagaSteps) => Promise<R>,
 ): Promise<R> {
+  const overrides: SagaOverrides = options.overrides ?? {};
+  const timed = <O extends { startToCloseTimeout?: Duration }>(o: O): O =>
+    overrides.effectTimeout ? { ...o, startToCloseTimeout: overrides.effectTimeout } : o;
+  const retried = <O extends { retry?: RetryPolicy }>(o: O): O =>
+    overrides.compensationRetry ? { ...o, retry: overrides.compensationRetry } : o;
+  const compensation = {
+    regular: retried(options.compensation ?? compensationCall),
+    local: retried(options.localCompensation ?? localCompensationCall),
+  };
+  const stepOptions: ToolStepOptions = {
+    ...(options.execution ? { execution: options.execution } : {}),
+    effect: timed(options.effect ?? effectCall),
+    localEffect: timed(options.localEffect ?? localEffectCall),
+    compensation: compensation.regular,
+    localCompensation: compensation.local,
+  };
+  const undo = new ActivityCaller(compensation);
   const records: StepRecord[] = [];
-  const saga = new Saga(sagaStateUpserter());
+  const saga = new Saga(sagaStateUpserter(), {
+    unrecorded: unrecordedSteps(
+      (execution) => (activity, summary, args) => undo.call(execution, activity, summary, args),
+    ),
+  });
   setHandler(sagaStateQuery, () => saga.state());
   setHandler(stepsQuery, () => records);
   upsertSearchAttributes([
@@ -102,18 +125,6 @@ export async function runSaga<R>(
     ...(options.customer !== undefined ? [{ key: CUSTOMER, value: options.customer }] : []),
     { key: TASK_STATUS, value: 'running' },
   ]);
-  const overrides: SagaOverrides = options.overrides ?? {};
-  const timed = <O extends { startToCloseTimeout?: Duration }>(o: O): O =>
-    overrides.effectTimeout ? { ...o, startToCloseTimeout: overrides.effectTimeout } : o;
-  const retried = <O extends { retry?: RetryPolicy }>(o: O): O =>
-    overrides.compensationRetry ? { ...o, retry: overrides.compensationRetry } : o;
-  const stepOptions: ToolStepOptions = {
-    ...(options.execution ? { execution: options.execution } : {}),
-    effect: timed(options.effect ?? effectCall),
-    localEffect: timed(options.localEffect ?? localEffectCall),
-    compensation: retried(options.compensation ?? compensationCall),
-    localCompensation: retried(options.localCompensation ?? localCompensationCall),
-  };
   // Approvals only when the saga opted in with a policy: without one its updates are not registered.
   const desk =
     options.policy === undefined
@@ -145,7 +156,7 @@ export async function runSaga<R>(
         options.undoneType ?? 'SAGA_UNDONE',
       );
     }
-    saga.complete();
+    await saga.settle();
     upsertSearchAttributes([{ key: TASK_STATUS, value: 'completed' }]);
     setCurrentDetails(`${options.title} completed`);
     return result;

@@ -100,6 +100,16 @@ interface Entry {
   state: SagaStepState;
 }
 
+/** Options of {@link Saga}. */
+export interface SagaOptions {
+  /**
+   * Given the keys of the saga's steps, the task's other effects that must be undone with it, as
+   * steps: effects performed by a workflow task whose history was lost (see `DEFAULT_EXECUTION`).
+   * `runSaga` and agents set it; without it the saga knows only its own steps.
+   */
+  unrecorded?: (known: string[]) => Promise<StepDefinition[]>;
+}
+
 /**
  * Register-then-run saga for workflow code.
  *
@@ -117,7 +127,15 @@ export class Saga {
   private reason: string | undefined;
   private readonly attention: AttentionItem[] = [];
 
-  constructor(private readonly onChange: (state: SagaState) => void = () => undefined) {}
+  constructor(
+    private readonly onChange: (state: SagaState) => void = () => undefined,
+    private readonly options: SagaOptions = {},
+  ) {}
+
+  /** True when the saga finds the task's unrecorded effects in the ledger (the `unrecorded` option). */
+  get reconciles(): boolean {
+    return this.options.unrecorded !== undefined;
+  }
 
   /** Registers `def`'s compensation, then runs `action`. Rethrows the action's error. */
   async step<T>(def: StepDefinition, action: () => Promise<T>): Promise<T> {
@@ -197,7 +215,25 @@ export class Saga {
     this.setStatus('completed');
   }
 
-  /** Runs every registered compensation in reverse order; returns the final state. */
+  /**
+   * Completes the saga. With `unrecorded` set, first asks it for effects of this task that no step of
+   * this run knows (done by a workflow task whose history was lost) and undoes those alone, so that
+   * what is in effect is what this run recorded.
+   */
+  async settle(): Promise<SagaState> {
+    const found = await CancellationScope.nonCancellable(() => this.adoptUnrecorded());
+    if (found.length > 0) {
+      this.reason = `undid ${found.length} effects this run did not record`;
+      await CancellationScope.nonCancellable(() => this.undo(found.reverse()));
+    }
+    this.complete();
+    return this.state();
+  }
+
+  /**
+   * Runs every registered compensation in reverse order; returns the final state. Effects of the task
+   * that `unrecorded` reports are adopted first and so undone first.
+   */
   async compensate(reason: string): Promise<SagaState> {
     if (
       this.status === 'compensating' ||
@@ -209,30 +245,45 @@ export class Saga {
     this.reason = reason;
     this.setStatus('compensating');
     await CancellationScope.nonCancellable(async () => {
-      for (const entry of [...this.entries].reverse()) {
-        if (entry.state.status === 'undone') continue; // compensated already, by its own key
-        entry.state.status = 'compensating';
-        this.notify();
-        try {
-          await entry.def.compensate();
-          entry.state.status = 'compensated';
-          compensations().add(1, { result: 'compensated' });
-        } catch (err) {
-          entry.state.status = 'compensation_failed';
-          entry.state.error = describeError(err);
-          compensations().add(1, { result: 'failed' });
-          this.attention.push({
-            step: entry.def.name,
-            key: entry.def.key,
-            error: describeError(err),
-            action: entry.def.personAction ?? `${entry.def.undo} by hand`,
-          });
-        }
-        this.notify();
-      }
+      await this.adoptUnrecorded();
+      await this.undo([...this.entries].reverse());
     });
     this.setStatus(this.attention.length > 0 ? 'compensation_failed' : 'compensated');
     return this.state();
+  }
+
+  /** Adopts the effects `unrecorded` reports as succeeded steps; returns their entries. */
+  private async adoptUnrecorded(): Promise<Entry[]> {
+    if (!this.options.unrecorded) return [];
+    const known = this.entries.flatMap((e) => (e.def.key !== undefined ? [e.def.key] : []));
+    const defs = await this.options.unrecorded(known);
+    for (const def of defs) this.adopt(def);
+    return this.entries.slice(this.entries.length - defs.length);
+  }
+
+  /** Runs the compensations of `entries` in the order given, recording failures for a person. */
+  private async undo(entries: Entry[]): Promise<void> {
+    for (const entry of entries) {
+      if (entry.state.status === 'undone') continue; // compensated already, by its own key
+      entry.state.status = 'compensating';
+      this.notify();
+      try {
+        await entry.def.compensate();
+        entry.state.status = 'compensated';
+        compensations().add(1, { result: 'compensated' });
+      } catch (err) {
+        entry.state.status = 'compensation_failed';
+        entry.state.error = describeError(err);
+        compensations().add(1, { result: 'failed' });
+        this.attention.push({
+          step: entry.def.name,
+          key: entry.def.key,
+          error: describeError(err),
+          action: entry.def.personAction ?? `${entry.def.undo} by hand`,
+        });
+      }
+      this.notify();
+    }
   }
 
   /** A copy of the current state. */

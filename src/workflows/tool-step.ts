@@ -29,7 +29,8 @@ export const stepsQuery = defineQuery<StepRecord[]>('steps');
 export interface ToolStepOptions {
   /**
    * Where the effect and its compensation run: this step's choice wins over the tool's `execution`,
-   * which wins over the default (`DEFAULT_EXECUTION`, `regular`).
+   * which wins over the default: `DEFAULT_EXECUTION` (`local`) in a saga that reconciles with the
+   * ledger (`runSaga`'s), else `regular`.
    */
   execution?: Execution;
   /** Options of the effect's activity when regular. Default {@link effectCall}. */
@@ -72,7 +73,7 @@ export type ActivityCall = (activity: string, summary: string, args: unknown[]) 
  */
 export function compensatedStep(
   name: string,
-  tool: Tool,
+  irreversible: boolean,
   compensation: BoundCompensation,
   intent: Intent,
   undo: ActivityCall,
@@ -81,7 +82,7 @@ export function compensatedStep(
     name,
     key: intent.key,
     undo: compensation.undo,
-    irreversible: tool.irreversible,
+    irreversible,
     personAction: compensation.personAction,
     compensate: () => {
       const undoKeyed = undoIntent(intent, compensation.input, compensation.activity, compensation.recovery);
@@ -149,7 +150,8 @@ export async function toolStep<T>(
     };
     intent = { ...intent, approval };
   }
-  const execution = options.execution ?? tool.execution ?? DEFAULT_EXECUTION;
+  // Local steps are safe only in a saga that reconciles with the ledger (runSaga's does).
+  const execution = options.execution ?? tool.execution ?? (saga.reconciles ? DEFAULT_EXECUTION : 'regular');
   const effects = new ActivityCaller({
     regular: options.effect ?? effectCall,
     local: options.localEffect ?? localEffectCall,
@@ -164,6 +166,13 @@ export async function toolStep<T>(
     ])) as EffectResult<T>;
   const compensation = call.compensation?.(intent.key);
   if (!compensation) return run();
+  // A local step's result is in history only once its workflow task completes: the ledger keeps how
+  // to undo it, for the saga to find should that task fail and this run never learn of the step.
+  if (execution === 'local')
+    intent = {
+      ...intent,
+      undo: { step: stepName, irreversible: tool.irreversible, compensation, execution },
+    };
   const undoCall: ActivityCall = (activity, summary, args) => undo.call(execution, activity, summary, args);
-  return saga.step(compensatedStep(stepName, tool, compensation, intent, undoCall), run);
+  return saga.step(compensatedStep(stepName, tool.irreversible, compensation, intent, undoCall), run);
 }

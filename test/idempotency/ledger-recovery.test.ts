@@ -102,6 +102,28 @@ describe('Ledger.once after a claimer died (expired lease)', () => {
     expect(flagged.map((r) => r.key)).toEqual([intent.key]);
   });
 
+  it("keeps a live attempt's claim while it renews the lease, and frees it once renewals stop", async () => {
+    const intent = freshIntent();
+    const lease = 1_000; // long enough that a loaded machine renews in time
+    void ledger.once(intent.request({ leaseMs: lease }), hangs);
+    await sleep(20);
+    // The attempt heartbeats: each renewal pushes the lease out, past the first lease's end, so a
+    // retry keeps seeing the key in use.
+    for (let i = 0; i < 3; i++) {
+      await sleep(lease / 2.5);
+      expect(await ledger.renewLeases([intent.key], lease)).toBe(1);
+      const error = await ledger.once(intent.request(), hangs).catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(KeyInUseError);
+    }
+    // Another owner's ledger cannot renew it.
+    expect(await new Ledger(pool, { leaseMs: lease }).renewLeases([intent.key], lease)).toBe(0);
+    // Renewals stop (the worker died): after one lease the next attempt recovers.
+    await claimExpired(ledger, intent.key);
+    const { perform } = countingPerform();
+    expect(await ledger.once(intent.request(), perform)).toMatchObject({ outcome: 'recovered' });
+    expect(await ledger.renewLeases([intent.key], LEASE_MS)).toBe(0); // done: nothing to renew
+  });
+
   it('lets exactly one of several concurrent recoverers take over the crashed claim', async () => {
     const intent = freshIntent();
     await crashedClaim(intent);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BusinessError, EffectUndoneError, KeyInUseError } from '../../src/idempotency/errors.js';
 import { compensationKey, fingerprint, stepKeyOf } from '../../src/idempotency/keys.js';
 import { Ledger } from '../../src/idempotency/ledger.js';
-import { countingPerform, freshIntent, hangs, testPool } from './helpers.js';
+import { claimed, countingPerform, freshIntent, hangs, testPool } from './helpers.js';
 
 describe('Ledger: effects done and then undone', () => {
   let pool: pg.Pool;
@@ -70,6 +70,34 @@ describe('Ledger: effects done and then undone', () => {
     const found = await ledger.undone([undone.key, kept.key, 'ik_unknown']);
     expect(found.map((f) => f.key)).toEqual([undone.key]);
     expect(found[0]?.undoneAt).toBeInstanceOf(Date);
+  });
+
+  it('lists the effects of a scope with an undo record that the saga does not know, and not undone', async () => {
+    const known = freshIntent();
+    const scope = known.scope;
+    const sibling = (operation: string) => ({ ...freshIntent(operation), scope });
+    const lost = sibling('charge_card');
+    const inFlight = sibling('book_shipment');
+    const undone = sibling('reserve');
+    const plain = sibling('send_note');
+    const undo = (step: string) => ({ step, irreversible: false, execution: 'local' });
+    await ledger.once(known.request({ undo: undo('known') }), () => Promise.resolve(1));
+    await ledger.once({ ...lost.request({ undo: undo('lost') }), scope }, () => Promise.resolve(2));
+    await ledger.once({ ...undone.request({ undo: undo('undone') }), scope }, () => Promise.resolve(3));
+    await ledger.once(
+      { ...undone.request(), scope, key: compensationKey(undone.key), fingerprint: fingerprint({ u: 1 }) },
+      () => Promise.resolve('undone'),
+    );
+    await ledger.once({ ...plain.request(), scope }, () => Promise.resolve(4)); // no undo record
+    // A claim whose outcome is not known yet counts: its compensation asks what happened.
+    void ledger.once({ ...inFlight.request({ undo: undo('in flight') }), scope }, hangs);
+    await claimed(ledger, inFlight.key);
+
+    const found = await ledger.unrecorded(scope, [known.key]);
+    expect(found.map((f) => f.key)).toEqual([lost.key, inFlight.key]);
+    expect(found[0]?.undo).toEqual(undo('lost'));
+    expect(await ledger.unrecorded(scope, [known.key, lost.key, inFlight.key])).toEqual([]);
+    expect(await ledger.unrecorded(`other-${scope}`, [])).toEqual([]);
   });
 
   it("reports a step's recorded outcome for its compensation", async () => {

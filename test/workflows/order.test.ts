@@ -156,29 +156,60 @@ describe('orderWorkflow: a saga over payments, email and our own tables', () => 
     expect(charge?.attempts).toBeGreaterThanOrEqual(2); // the activity really failed once and was retried
   });
 
-  it('runs compensations to completion when the workflow is cancelled mid-saga', async () => {
-    const input = order();
-    env.sandbox.faults.payments.set([
-      { match: { method: 'POST', path: '/v1/payment_intents' }, fault: 'latency', latencyMs: 1500, times: 1 },
-    ]);
-    const delayed = () => env.sandbox.faults.payments.injected().latency ?? 0;
-    const before = delayed();
-    const handle = await env.client.workflow.start(orderWorkflow, {
-      taskQueue: env.taskQueue,
-      workflowId: input.orderId,
-      args: [input],
-    });
-    // The charge has reached the payments API and is being held there: cancel while it is in flight.
-    await waitFor(() => Promise.resolve(delayed() > before));
-    await handle.cancel();
-    const error = await handle.result().catch((err: unknown) => err);
-    env.sandbox.faults.payments.clear();
-    expect(error).toBeInstanceOf(WorkflowFailedError);
-    const after = await truth(input);
-    expect(after).toMatchObject({ net: 0, orders: ['cancelled'], shipments: [] });
-    expect(after.charges).toBe(after.refunds);
-    expect(await handle.query(sagaStateQuery)).toMatchObject({ status: 'compensated', reason: 'cancelled' });
-  });
+  // Local: the cancel arrives while the workflow task that ran the steps is open, so that task fails
+  // (the workflow closed with a new event pending) and its results never reach history; the
+  // re-execution sees the cancel before the charge, and the saga finds the charge and the shipment in
+  // the ledger (`unrecordedEffects`) and undoes them with the rest.
+  it.each(['regular', 'local'] as const)(
+    'runs compensations to completion when the workflow is cancelled mid-saga (%s steps)',
+    async (execution) => {
+      const input = order({ execution });
+      env.sandbox.faults.payments.set([
+        {
+          match: { method: 'POST', path: '/v1/payment_intents' },
+          fault: 'latency',
+          latencyMs: 1500,
+          times: 1,
+        },
+      ]);
+      const delayed = () => env.sandbox.faults.payments.injected().latency ?? 0;
+      const before = delayed();
+      const handle = await env.client.workflow.start(orderWorkflow, {
+        taskQueue: env.taskQueue,
+        workflowId: input.orderId,
+        args: [input],
+      });
+      // The charge has reached the payments API and is being held there: cancel while it is in flight.
+      await waitFor(() => Promise.resolve(delayed() > before));
+      await handle.cancel();
+      const error = await handle.result().catch((err: unknown) => err);
+      env.sandbox.faults.payments.clear();
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      const after = await truth(input);
+      expect(after).toMatchObject({ net: 0, orders: ['cancelled'] });
+      expect(after.shipments.filter((s) => s !== 'released')).toEqual([]);
+      expect(after.charges).toBe(after.refunds);
+      // Every step the ledger saw done was undone under its own key, whether or not history kept it.
+      const { rows } = await env.pool.query<{ key: string; operation: string }>(
+        `SELECT l.key, l.operation FROM idempotency_ledger l
+          WHERE l.scope = $1 AND l.status = 'succeeded' AND l.key NOT LIKE '%:undo'
+            AND NOT EXISTS (SELECT 1 FROM idempotency_ledger u WHERE u.key = l.key || ':undo' AND u.status = 'succeeded')`,
+        [input.orderId],
+      );
+      expect(rows.map((r) => r.operation)).toEqual([]);
+      if (execution === 'local') {
+        // The steps the lost workflow task ran were found in the ledger, not in history.
+        const { steps } = await handle.query(sagaStateQuery);
+        expect(steps.filter((s) => s.name.endsWith('(done by a lost workflow task)')).length).toBeGreaterThan(
+          0,
+        );
+      }
+      expect(await handle.query(sagaStateQuery)).toMatchObject({
+        status: 'compensated',
+        reason: 'cancelled',
+      });
+    },
+  );
 
   it('keeps undoing when one compensation keeps failing, and marks the run for a person', async () => {
     const input = order({ failAfter: 'book_shipment' });
