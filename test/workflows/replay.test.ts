@@ -9,6 +9,8 @@ const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
 describe('replay regression: recorded histories replay against the current workflow code', () => {
   // release-0.1-*: recorded by the previous release (whole transcript in every model call, a search
   // attribute upsert on every saga notification); workflows it started must still replay after an upgrade.
+  // regular-steps-*: recorded before tools ran as local activities by default (every tool call an
+  // activity task); they replay through the `onceflow-local-execution` patch.
   it('has the representative histories (happy path, compensation, approval, continue-as-new, reset)', () => {
     expect(files).toEqual(
       expect.arrayContaining([
@@ -21,6 +23,9 @@ describe('replay regression: recorded histories replay against the current workf
         'release-0.1-agent-approval.json',
         'release-0.1-agent-continue-as-new-last-run.json',
         'release-0.1-order-happy-path.json',
+        'regular-steps-order-compensation.json',
+        'regular-steps-agent-approval.json',
+        'regular-steps-agent-reset-past-undo.json',
       ]),
     );
   });
