@@ -1,7 +1,8 @@
 /**
  * What the ledger costs next to raw Postgres round trips (DESIGN "The ledger", cost notes).
  * Starts its own embedded Postgres with default durability (fsync and synchronous_commit on), or uses
- * `DATABASE_URL`; writes bench/results/ledger.json. Targets: first execution <= 2.5x a raw INSERT,
+ * `DATABASE_URL`; writes bench/results/ledger.json. Targets: first execution (claim first, as effect()
+ * does on an activity's first attempt) <= 2.5x a raw INSERT,
  * replay <= 1.3x a raw SELECT by primary key (goals, not assertions).
  */
 import { randomUUID } from 'node:crypto';
@@ -175,7 +176,7 @@ export async function run(): Promise<void> {
       replayRatioVsSelect: ratio(raw.guardedReplay.p50, raw.select.p50),
       guardedOpsPerSec,
       rawInsertOpsPerSec,
-      targets: { firstExecRatioVsInsert: 2.5, replayRatioVsSelect: 1.3 },
+      targets: { firstExecClaimFirstRatioVsInsert: 2.5, replayRatioVsSelect: 1.3 },
     };
 
     console.log(
@@ -193,8 +194,13 @@ export async function run(): Promise<void> {
         ]),
       ),
     );
-    console.log(`first execution / raw INSERT (p50): ${results.firstExecRatioVsInsert}x (target <= 2.5x)`);
-    console.log(`  with claimFirst (no read first):   ${results.firstExecClaimFirstRatioVsInsert}x`);
+    // effect() claims first on an activity's first attempt (most first executions), reads first on retries.
+    console.log(
+      `first execution / raw INSERT (p50), as effect() runs it (claim first on attempt 1): ${results.firstExecClaimFirstRatioVsInsert}x (target <= 2.5x)`,
+    );
+    console.log(
+      `  read first (retries, and effect() before this release): ${results.firstExecRatioVsInsert}x`,
+    );
     console.log(`replay / raw SELECT (p50):          ${results.replayRatioVsSelect}x (target <= 1.3x)`);
     console.log(
       `at concurrency ${CONCURRENCY}: guarded first execution ${guardedOpsPerSec} ops/s, raw INSERT ${rawInsertOpsPerSec} ops/s`,
