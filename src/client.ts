@@ -97,5 +97,13 @@ export {
   type TaskService,
 } from './tasks/index.js';
 export { AesGcmCodec, codecFromEnv, resolveCodec } from './codec/aes-gcm.js';
+export { taskEvents, TaskEventsError, type TaskEventsOptions } from './stream/sse-client.js';
+export type {
+  LiveToolOutcome,
+  LiveToolResult,
+  StreamEvent,
+  StreamEventData,
+  StreamEventKind,
+} from './stream/events.js';
 export { ensurePruneSchedule } from './schedules.js';
 export { temporalConnectionOptions } from './temporal-connection.js';

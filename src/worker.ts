@@ -26,13 +26,14 @@ import { migrate } from './db/migrate.js';
 import { sourceBundlerOptions } from './dev/source-entries.js';
 import { createModelClient } from './model-client.js';
 import { Ledger } from './idempotency/ledger.js';
+import { TaskStream } from './stream/store.js';
 import { TranscriptStore } from './transcript/store.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
 /** Options of {@link onceflow}. Everything but `pool` has a default. */
 export interface OnceflowOptions {
-  /** Postgres for the ledger, stored transcripts and `task_events`. */
+  /** Postgres for the ledger, stored transcripts, live task streams and `task_events`. */
   pool: pg.Pool;
   /**
    * The Anthropic client model turns use. Default: built from the environment — the real API with
@@ -87,10 +88,13 @@ export class OnceflowPlugin implements WorkerPlugin {
     const transcripts = (options.transcripts ?? new TranscriptStore(options.pool, { retentionMs })).withCodec(
       options.codec,
     );
+    const retentionDays = options.retentionDays ?? config.ledgerRetentionDays;
     this.activities = createEngineActivities({
       pool: options.pool,
       ledger: this.ledger,
       transcripts,
+      // Streamed model text is sealed like transcripts: Postgres holds no more plaintext than history.
+      stream: new TaskStream(options.pool, { retentionDays }).withCodec(options.codec),
       anthropic: options.anthropic ?? createModelClient(config),
       model: {
         model: options.model?.model ?? config.anthropicModel,

@@ -1,6 +1,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type pg from 'pg';
 import type { Ledger } from '../idempotency/ledger.js';
+import type { TaskStream } from '../stream/store.js';
 import type { TranscriptStore } from '../transcript/store.js';
 import { createLedgerActivities } from './ledger.js';
 import { createModelActivities } from './model.js';
@@ -12,6 +13,8 @@ export interface EngineDeps {
   /** Where agent conversations are kept so model turns send only new messages. */
   transcripts?: TranscriptStore | undefined;
   anthropic: Anthropic;
+  /** Where streamed model turns publish their text for watchers (`GET /tasks/:id/events`). */
+  stream?: TaskStream | undefined;
   /** Model name and `max_tokens` when the agent does not set them. */
   model: { model: string; maxTokens: number };
 }
@@ -29,8 +32,8 @@ export interface RecordEventInput {
  */
 export function createEngineActivities(deps: EngineDeps) {
   return {
-    ...createLedgerActivities(deps.ledger, deps.transcripts),
-    ...createModelActivities(deps.anthropic, deps.model, deps.transcripts),
+    ...createLedgerActivities(deps.ledger, deps.transcripts, deps.stream),
+    ...createModelActivities(deps.anthropic, deps.model, deps.transcripts, deps.stream),
     /** Appends one row to `task_events`; returns its id. Not keyed: an audit trail, not an effect. */
     async recordEvent(input: RecordEventInput): Promise<{ id: number }> {
       const { rows } = await deps.pool.query<{ id: string }>(

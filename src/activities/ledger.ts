@@ -1,17 +1,23 @@
 import type { Ledger, LedgerStats } from '../idempotency/ledger.js';
+import type { TaskStream } from '../stream/store.js';
 import type { TranscriptStore } from '../transcript/store.js';
 
 /** Ledger maintenance and reporting as activities. */
-export function createLedgerActivities(ledger: Ledger, transcripts?: TranscriptStore) {
+export function createLedgerActivities(ledger: Ledger, transcripts?: TranscriptStore, stream?: TaskStream) {
   return {
     /**
      * Deletes expired ledger rows in batches (never rows marked for a person), and stored transcript
-     * messages not written for the same retention.
+     * messages and live-stream events older than the same retention.
      */
-    async pruneLedger(): Promise<{ deleted: number; transcriptMessagesDeleted: number }> {
+    async pruneLedger(): Promise<{
+      deleted: number;
+      transcriptMessagesDeleted: number;
+      streamEventsDeleted?: number;
+    }> {
       return {
         deleted: await ledger.prune(),
         transcriptMessagesDeleted: transcripts ? await transcripts.prune() : 0,
+        streamEventsDeleted: stream ? await stream.prune() : 0,
       };
     },
     /** Which of these step keys were done and then undone (their compensation key succeeded). */

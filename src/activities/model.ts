@@ -10,7 +10,10 @@ import type {
   ModelRequest,
   ModelResponse,
 } from '../tools/messages.js';
+import type { LiveTurn } from '../stream/events.js';
+import type { TaskStream } from '../stream/store.js';
 import type { TranscriptStore } from '../transcript/store.js';
+import { LiveTurnWriter } from './live-turn.js';
 
 /** The model API refused the request (400, 401, 403, 404, 413, 422): retrying cannot help. */
 export class ModelRequestRejectedError extends OnceflowError {
@@ -30,10 +33,30 @@ export class ModelResponseInvalidError extends OnceflowError {
   readonly retryable = false;
 }
 
+/** Error types of a mid-stream `error` event that a retry cannot fix; the others (overloaded, api_error, rate limit) can. */
+const STREAM_TERMINAL = new Set([
+  'invalid_request_error',
+  'authentication_error',
+  'permission_error',
+  'not_found_error',
+  'request_too_large',
+]);
+
 /** Maps `@anthropic-ai/sdk` errors to retryable or terminal, the way the SDK names them. */
 export function classifyModelError(err: unknown): unknown {
   if (err instanceof Anthropic.APIConnectionError) {
     return new ModelUnavailableError(`model API unreachable: ${err.message}`, { cause: err });
+  }
+  if (
+    err instanceof Anthropic.APIError &&
+    err.status === undefined &&
+    !(err instanceof Anthropic.APIUserAbortError)
+  ) {
+    // An `error` event in the middle of a streamed answer: no HTTP status, the kind is in the body.
+    const type = (err.error as { error?: { type?: unknown } } | undefined)?.error?.type;
+    return typeof type === 'string' && STREAM_TERMINAL.has(type)
+      ? new ModelRequestRejectedError(`model API ${type} while streaming: ${err.message}`, { cause: err })
+      : new ModelUnavailableError(`model API error while streaming: ${err.message}`, { cause: err });
   }
   if (err instanceof Anthropic.APIError) {
     const status: number = typeof err.status === 'number' ? err.status : 0;
@@ -67,6 +90,20 @@ function toBlocks(content: Anthropic.ContentBlock[]): AssistantBlock[] {
   return blocks;
 }
 
+/** The live-stream writer of the current model-turn attempt. */
+function liveWriter(stream: TaskStream, ctx: Context, live: LiveTurn): LiveTurnWriter | undefined {
+  const { workflowExecution: run, activityId, attempt } = ctx.info;
+  if (!run) return undefined; // not started by a workflow: no task to stream to
+  return new LiveTurnWriter(
+    stream,
+    { taskId: run.workflowId, turn: `${run.runId}/${activityId}`, attempt },
+    live,
+    (err) => {
+      ctx.log.warn('live stream write failed', { error: err instanceof Error ? err.message : String(err) });
+    },
+  );
+}
+
 /**
  * The model turn activity: one Messages API call, its result recorded in history. With a transcript
  * store, requests may carry the conversation by reference (only the new messages).
@@ -75,6 +112,7 @@ export function createModelActivities(
   anthropic: Anthropic,
   defaults: { model: string; maxTokens: number },
   transcripts?: TranscriptStore,
+  stream?: TaskStream,
 ) {
   const conversation = async (
     request: ModelRequest,
@@ -97,25 +135,39 @@ export function createModelActivities(
      */
     async callModel(request: ModelRequest): Promise<ModelResponse> {
       const ctx = Context.current();
+      const live = request.live && stream ? liveWriter(stream, ctx, request.live) : undefined;
       try {
+        await live?.begin();
         const { context, messages } = await conversation(request);
-        const message = await anthropic.messages.create(
-          {
-            model: request.model ?? defaults.model,
-            max_tokens: request.maxTokens ?? defaults.maxTokens,
-            system: context.system,
-            messages,
-            tools: context.tools as Anthropic.Tool[],
-          },
-          {
-            signal: ctx.cancellationSignal,
-            ...(request.scenario ? { headers: { 'x-onceflow-scenario': request.scenario } } : {}),
-          },
-        );
+        const params = {
+          model: request.model ?? defaults.model,
+          max_tokens: request.maxTokens ?? defaults.maxTokens,
+          system: context.system,
+          messages,
+          tools: context.tools as Anthropic.Tool[],
+        };
+        const options = {
+          signal: ctx.cancellationSignal,
+          ...(request.scenario ? { headers: { 'x-onceflow-scenario': request.scenario } } : {}),
+        };
+        let message: Anthropic.Message;
+        if (live) {
+          // Streamed: text reaches watchers as it is generated; the final message, as without
+          // streaming, is what the activity returns and history records.
+          const streaming = anthropic.messages.stream(params, options);
+          streaming.on('streamEvent', (event) => {
+            if (event.type === 'content_block_delta' && event.delta.type === 'text_delta')
+              live.text(event.index, event.delta.text);
+          });
+          message = await streaming.finalMessage();
+        } else {
+          message = await anthropic.messages.create(params, options);
+        }
         const content = toBlocks(message.content);
         if (content.length === 0) {
           throw new ModelResponseInvalidError(`model response ${message.id} has no text or tool_use content`);
         }
+        await live?.end(content);
         countTokens(message.usage.input_tokens, message.usage.output_tokens);
         return {
           id: message.id,

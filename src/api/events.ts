@@ -1,60 +1,45 @@
-import type { Client } from '@temporalio/client';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { agentStatusQuery, sagaStateQuery, toolCallsQuery } from '../workflows/index.js';
+import { followTask, type FollowSource } from '../stream/follow.js';
 
-const COMPENSATION = new Set(['compensating', 'compensated', 'compensation_failed']);
+/** The id to resume after: `Last-Event-ID` (what EventSource sends on reconnect), else `?after=`. */
+export function resumeAfter(request: FastifyRequest): number {
+  const header = request.headers['last-event-id'];
+  const raw = (Array.isArray(header) ? header[0] : header) ?? (request.query as { after?: string }).after;
+  const n = Number(raw ?? 0);
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+}
 
 /**
- * Streams a task's progress as Server-Sent Events until its current run closes or the client leaves:
- * `tool_call`, `status`, `approval_waiting`, `compensation`, then `end`. Polls the workflow's queries
- * every `intervalMs`. The task must exist (callers check first, to answer 404 before streaming).
+ * Streams a task's live events (see `followTask`) as Server-Sent Events — `id`, `event` (the kind),
+ * `data` (JSON) — from after `after`, until its run closes (`end`) or the client leaves; a comment
+ * line every 15 s of silence keeps proxies from closing it. The task must exist (callers check first,
+ * to answer 404 before streaming).
  */
 export async function streamEvents(
-  client: Client,
+  source: FollowSource,
   id: string,
+  after: number,
   request: FastifyRequest,
   reply: FastifyReply,
-  intervalMs: number,
 ): Promise<void> {
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {
-    'content-type': 'text/event-stream',
+    'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
     connection: 'keep-alive',
+    'x-accel-buffering': 'no',
   });
-  const send = (event: string, data: unknown) =>
-    raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-  const handle = client.workflow.getHandle(id);
-  let seenCalls = 0;
-  let lastStatus = '';
-  let lastSaga = '';
-  let closed = false;
-  request.raw.on('close', () => {
-    closed = true;
-  });
-  while (!closed) {
-    const description = await handle.describe().catch(() => undefined);
-    const status = (await handle.query(agentStatusQuery).catch(() => undefined)) ?? undefined;
-    const calls = await handle.query(toolCallsQuery).catch(() => []);
-    for (const call of calls.slice(seenCalls)) send('tool_call', call);
-    seenCalls = Math.max(seenCalls, calls.length);
-    const statusKey = JSON.stringify(status ?? null);
-    if (status && statusKey !== lastStatus) {
-      send(status.pendingApproval ? 'approval_waiting' : 'status', status);
-      lastStatus = statusKey;
+  // EventSource reconnects after 1 s (with Last-Event-ID) when the connection drops.
+  raw.write('retry: 1000\n\n');
+  const left = new AbortController();
+  request.raw.on('close', () => left.abort());
+  try {
+    for await (const event of followTask(source, id, { after, signal: left.signal, idleMs: 15_000 })) {
+      if (event) raw.write(`id: ${event.id}\nevent: ${event.kind}\ndata: ${JSON.stringify(event.data)}\n\n`);
+      else raw.write(': keep-alive\n\n');
     }
-    const saga = await handle.query(sagaStateQuery).catch(() => undefined);
-    if (saga && COMPENSATION.has(saga.status)) {
-      const sagaKey = JSON.stringify(saga);
-      if (sagaKey !== lastSaga) send('compensation', saga);
-      lastSaga = sagaKey;
-    }
-    if (description && description.status.name !== 'RUNNING') {
-      send('end', { status: description.status.name });
-      break;
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
+  } finally {
+    raw.end();
   }
-  raw.end();
 }

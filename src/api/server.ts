@@ -2,6 +2,8 @@ import swagger from '@fastify/swagger';
 import type { PayloadCodec } from '@temporalio/common';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { TaskKind, TaskRegistry, TaskService } from '../tasks/index.js';
+import { StreamListener } from '../stream/listener.js';
+import { TaskStream } from '../stream/store.js';
 import { codecServer } from './codec-server.js';
 import { ApiError, sendError, toApiError } from './errors.js';
 import { taskRoutes } from './tasks.js';
@@ -15,9 +17,12 @@ export interface ApiOptions extends TaskService {
   apiToken?: string | undefined;
   /** Largest accepted body on the API's routes; default 64 KiB. */
   bodyLimit?: number;
-  /** SSE poll interval; default 500 ms. */
+  /** How often a task's event stream reads its queries (status, tool calls, approvals); default 500 ms. */
   eventsIntervalMs?: number;
-  /** Serves the codec server at `/codec/encode` and `/codec/decode` (Web UI, `temporal` CLI) when set. */
+  /**
+   * Serves the codec server at `/codec/encode` and `/codec/decode` (Web UI, `temporal` CLI) when set,
+   * and opens the encrypted live events the workers' plugin wrote with the same codec.
+   */
   codec?: PayloadCodec | undefined;
   /** Origin allowed to call the codec server (the Web UI). Default `*`. */
   corsOrigin?: string;
@@ -118,7 +123,11 @@ export function onceflowApi(options: ApiOptions): FastifyPluginAsync {
     for (const url of ['/docs', '/docs/json'])
       app.get(url, { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
 
-    await app.register(taskRoutes(options));
+    // One LISTEN connection per API instance, shared by all its event streams.
+    const listener = new StreamListener(options.pool);
+    app.addHook('onClose', () => listener.close());
+    const stream = new TaskStream(options.pool).withCodec(options.codec);
+    await app.register(taskRoutes({ ...options, live: { stream, listener } }));
   };
 }
 

@@ -16,15 +16,20 @@ import {
 } from '../tasks/index.js';
 import { approveUpdate, denyUpdate } from '../workflows/index.js';
 import { ApiError } from './errors.js';
-import { streamEvents } from './events.js';
+import type { StreamListener } from '../stream/listener.js';
+import type { TaskStream } from '../stream/store.js';
+import { EVENTS_DESCRIPTION } from './events-doc.js';
+import { resumeAfter, streamEvents } from './events.js';
 import { decision, jsonSchema, listQuery, taskKey } from './schemas.js';
 import { routeSchema } from './validation.js';
 
 /** Options of {@link taskRoutes}. */
 export interface TaskRoutesOptions extends TaskService {
   tasks: readonly TaskKind[] | TaskRegistry;
-  /** SSE poll interval; default 500 ms. */
+  /** How often a task's events stream reads its queries; default 500 ms. */
   eventsIntervalMs?: number | undefined;
+  /** The live streams `GET /tasks/:id/events` reads, and this process's `LISTEN` connection. */
+  live: { stream: TaskStream; listener: StreamListener };
 }
 
 const selfOf = (id: string) => `/tasks/${encodeURIComponent(id)}`;
@@ -134,11 +139,50 @@ export function taskRoutes(options: TaskRoutesOptions): FastifyPluginCallback {
       return reply.code(202).send({ id, cancelling: true });
     });
 
-    app.get('/tasks/:id/events', async (request, reply) => {
-      const id = (request.params as { id: string }).id;
-      await describeCurrentRun(options, id);
-      await streamEvents(options.client, id, request, reply, options.eventsIntervalMs ?? 500);
-    });
+    app.get(
+      '/tasks/:id/events',
+      {
+        schema: {
+          summary: 'Follow a task live (Server-Sent Events), resumable with Last-Event-ID',
+          description: EVENTS_DESCRIPTION,
+          headers: {
+            type: 'object',
+            properties: {
+              'last-event-id': {
+                type: 'string',
+                description: 'The id of the last event received: the stream resumes after it.',
+              },
+            },
+          },
+          querystring: {
+            type: 'object',
+            properties: {
+              after: {
+                type: 'string',
+                description: 'As Last-Event-ID, for clients that cannot set headers.',
+              },
+            },
+          },
+          response: {
+            200: {
+              description: 'text/event-stream: frames `id`, `event` (the kind), `data` (JSON)',
+              content: { 'text/event-stream': { schema: { type: 'string' } } },
+            },
+          },
+        },
+      },
+      async (request, reply) => {
+        const id = (request.params as { id: string }).id;
+        await describeCurrentRun(options, id);
+        await streamEvents(
+          { client: options.client, ...options.live, intervalMs: options.eventsIntervalMs ?? 500 },
+          id,
+          resumeAfter(request),
+          request,
+          reply,
+        );
+      },
+    );
     done();
   };
 }

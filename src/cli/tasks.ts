@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { uiLink } from '../client.js';
 import { readFileSync } from 'node:fs';
@@ -10,18 +11,15 @@ import {
   type TaskReceipt,
   type TaskService,
 } from '../tasks/index.js';
-import {
-  type AgentResult,
-  approveUpdate,
-  denyUpdate,
-  toolCallsQuery,
-  type ToolCallRecord,
-} from '../workflows/index.js';
+import { type AgentResult, approveUpdate, denyUpdate, type ToolCallRecord } from '../workflows/index.js';
+import { resolveCodec } from '../codec/aes-gcm.js';
+import type { StreamEvent } from '../stream/events.js';
+import { followTask } from '../stream/follow.js';
+import { StreamListener } from '../stream/listener.js';
+import { TaskStream } from '../stream/store.js';
 import { withContext, type CliContext } from './context.js';
 
-const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-
-function callLine(c: ToolCallRecord): string {
+function callLine(c: Pick<ToolCallRecord, 'turn' | 'name' | 'outcome' | 'key' | 'error'>): string {
   return `  turn ${c.turn}  ${c.name.padEnd(16)} ${c.outcome.padEnd(9)} ${c.key ? c.key.slice(0, 14) + '…' : ''}${c.error ? `  (${c.error})` : ''}`;
 }
 
@@ -96,30 +94,14 @@ async function follow(ctx: CliContext, receipt: TaskReceipt, json: boolean): Pro
     return false;
   }
   // No run ID: the handle follows the task to its current run.
-  const handle = (await ctx.client()).workflow.getHandle(workflowId);
-  const tty = process.stderr.isTTY && !json;
-  let shown = 0;
-  let frame = 0;
-  let done = false;
-  const result = handle.result().finally(() => {
-    done = true;
-  });
+  const client = await ctx.client();
+  const handle = client.workflow.getHandle(workflowId);
+  const result = handle.result();
   result.catch(() => undefined);
-  if (!json) process.stderr.write(`${opening(receipt)}\n`);
-  const showCalls = async () => {
-    const calls = await handle.query(toolCallsQuery).catch(() => [] as ToolCallRecord[]);
-    if (!json)
-      for (const c of calls.slice(shown)) process.stderr.write(`${tty ? '\r\x1b[K' : ''}${callLine(c)}\n`);
-    shown = Math.max(shown, calls.length);
-  };
-  while (!done) {
-    await showCalls();
-    if (tty) process.stderr.write(`\r${FRAMES[frame++ % FRAMES.length]} waiting…`);
-    await new Promise((r) => setTimeout(r, 200));
+  if (!json) {
+    process.stderr.write(`${opening(receipt)}\n`);
+    await showLive(ctx, client, workflowId);
   }
-  // The calls of the last moments (or all of them, for a task that had already finished).
-  await showCalls();
-  if (tty) process.stderr.write('\r\x1b[K');
   try {
     const r = (await result) as unknown;
     if (isAgentResult(r)) {
@@ -138,6 +120,64 @@ async function follow(ctx: CliContext, receipt: TaskReceipt, json: boolean): Pro
       err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
     ctx.print(`failed: ${message}\n${link}`, { ...ids, status: 'failed', error: message });
     return false;
+  }
+}
+
+/**
+ * Prints a task's live events to stderr until its run closes: model text as it is written, a line per
+ * tool call and result, approvals waiting, compensation steps. Read from Postgres and Temporal as the
+ * API's event stream is, so the same events in the same order.
+ */
+async function showLive(ctx: CliContext, client: Client, workflowId: string): Promise<void> {
+  const pool = ctx.pool();
+  const listener = new StreamListener(pool);
+  const source = {
+    client,
+    stream: new TaskStream(pool).withCodec(resolveCodec(ctx.config.dataDir)),
+    listener,
+    intervalMs: 200,
+  };
+  const out = process.stderr;
+  let midLine = false; // model text printed without a newline yet
+  const line = (text: string) => {
+    out.write(`${midLine ? '\n' : ''}${text}\n`);
+    midLine = false;
+  };
+  try {
+    for await (const event of followTask(source, workflowId)) {
+      if (!event) continue;
+      switch (event.kind) {
+        case 'text_delta': {
+          const { text } = (event as StreamEvent<'text_delta'>).data;
+          out.write(text);
+          midLine = !text.endsWith('\n');
+          break;
+        }
+        case 'text_discarded':
+          line(
+            `  (turn ${(event as StreamEvent<'text_discarded'>).data.turn} was retried: its text above is replaced)`,
+          );
+          break;
+        case 'tool_result':
+          line(callLine((event as StreamEvent<'tool_result'>).data));
+          break;
+        case 'approval_waiting': {
+          const a = (event as StreamEvent<'approval_waiting'>).data;
+          line(`  waiting for approval: ${a.summary} (${a.reason}) — onceflow approve ${workflowId}`);
+          break;
+        }
+        case 'compensation': {
+          const c = (event as StreamEvent<'compensation'>).data;
+          line(`  undo ${c.step.padEnd(16)} ${c.status}${c.error ? `  (${c.error})` : ''}`);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    if (midLine) out.write('\n');
+  } finally {
+    await listener.close();
   }
 }
 

@@ -1,8 +1,19 @@
 import { seededRandom } from '../random.js';
 
-/** What a fault does to a matching request. */
+/**
+ * What a fault does to a matching request. `slow_stream`, `hang_mid_stream` and `error_mid_stream` are
+ * for the model's streamed answers (`stream: true`); on a plain request they act as `latency`, `hang`
+ * and `fail_before_commit`.
+ */
 export type FaultKind =
-  'latency' | 'fail_before_commit' | 'drop_after_commit' | 'delay_after_commit' | 'hang';
+  | 'latency'
+  | 'fail_before_commit'
+  | 'drop_after_commit'
+  | 'delay_after_commit'
+  | 'hang'
+  | 'slow_stream'
+  | 'hang_mid_stream'
+  | 'error_mid_stream';
 
 /** One fault-injection rule. */
 export interface FaultRule {
@@ -15,7 +26,7 @@ export interface FaultRule {
     scenario?: string;
   };
   fault: FaultKind;
-  /** For `latency` and `delay_after_commit`. */
+  /** For `latency` and `delay_after_commit`; for `slow_stream`, the pause between two streamed events. */
   latencyMs?: number;
   /** How many matching requests it hits; default 1. */
   times?: number;
@@ -38,7 +49,13 @@ const KINDS: readonly FaultKind[] = [
   'drop_after_commit',
   'delay_after_commit',
   'hang',
+  'slow_stream',
+  'hang_mid_stream',
+  'error_mid_stream',
 ];
+
+/** The kinds that mean nothing without a `latencyMs`. */
+const NEEDS_LATENCY: readonly FaultKind[] = ['latency', 'delay_after_commit', 'slow_stream'];
 
 /** A rule set that does not validate; the admin endpoint answers it with 400 and this message. */
 export class FaultRuleError extends Error {}
@@ -59,7 +76,7 @@ function validate(raw: unknown): FaultRule {
   if (p !== undefined && (typeof p !== 'number' || p < 0 || p > 1)) {
     throw new FaultRuleError('probability must be a number between 0 and 1');
   }
-  if ((rule.fault === 'latency' || rule.fault === 'delay_after_commit') && rule.latencyMs === undefined) {
+  if (NEEDS_LATENCY.includes(rule.fault as FaultKind) && rule.latencyMs === undefined) {
     throw new FaultRuleError(`${String(rule.fault)} needs latencyMs`);
   }
   if (rule.match !== undefined && (typeof rule.match !== 'object' || rule.match === null)) {

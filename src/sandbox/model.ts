@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FaultController } from './faults.js';
+import type { FaultController, FaultKind, FaultRule } from './faults.js';
 import {
   BodyTooLargeError,
   handleFaultAdmin,
@@ -10,19 +10,18 @@ import {
   sleep,
   type Listening,
 } from './http.js';
+import { approxTokens, shapeOutput, type ApiMessage } from './model-output.js';
+import {
+  ApiError,
+  bad,
+  validateCountTokensRequest,
+  validateMessagesRequest,
+  type InputBlock,
+  type InputMessage,
+  type Prompt,
+} from './model-request.js';
+import { halfwayThroughDeltas, messageEvents, writeEventStream, type StreamPlan } from './model-stream.js';
 import { fillTemplate, loadScenario, varsFrom, type ScenarioBlock, type ScenarioTurn } from './scenarios.js';
-
-class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const bad = (message: string) => new ApiError(400, 'invalid_request_error', message);
 
 /**
  * Largest Messages API request the sandbox accepts: 32 MB, the real API's limit for standard
@@ -30,70 +29,7 @@ const bad = (message: string) => new ApiError(400, 'invalid_request_error', mess
  */
 export const MODEL_MAX_REQUEST_BYTES = 32 * 1000 * 1000;
 
-interface Block {
-  type: string;
-  text?: unknown;
-  id?: unknown;
-  name?: unknown;
-  input?: unknown;
-  tool_use_id?: unknown;
-  content?: unknown;
-  is_error?: unknown;
-}
-interface Message {
-  role: 'user' | 'assistant';
-  content: string | Block[];
-}
-
-/** Validates a Messages API request the way the real API rejects malformed ones. */
-function validate(body: unknown): { model: string; messages: Message[] } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw bad('request body must be a JSON object');
-  const b = body as Record<string, unknown>;
-  if (typeof b.model !== 'string' || b.model === '') throw bad('model: Field required');
-  if (typeof b.max_tokens !== 'number' || !Number.isInteger(b.max_tokens) || b.max_tokens < 1) {
-    throw bad('max_tokens: Input should be a positive integer');
-  }
-  if (!Array.isArray(b.messages) || b.messages.length === 0)
-    throw bad('messages: at least one message is required');
-  if (b.tools !== undefined) {
-    if (!Array.isArray(b.tools)) throw bad('tools: Input should be a valid list');
-    b.tools.forEach((t: unknown, i) => {
-      const tool = t as Record<string, unknown>;
-      if (typeof tool?.name !== 'string' || typeof tool.input_schema !== 'object') {
-        throw bad(`tools.${i}: each tool needs a name and an input_schema`);
-      }
-    });
-  }
-  const messages = b.messages as Message[];
-  messages.forEach((m, i) => {
-    const expected = i % 2 === 0 ? 'user' : 'assistant';
-    if (m?.role !== expected)
-      throw bad(
-        `messages.${i}.role: roles must alternate between "user" and "assistant", starting with "user"`,
-      );
-    if (typeof m.content !== 'string' && !Array.isArray(m.content))
-      throw bad(`messages.${i}.content: must be a string or a list of blocks`);
-    if (Array.isArray(m.content) && m.role === 'user') {
-      const previous = messages[i - 1];
-      const toolUseIds = new Set(
-        Array.isArray(previous?.content)
-          ? previous.content.filter((x) => x.type === 'tool_use').map((x) => x.id)
-          : [],
-      );
-      for (const blockIn of m.content) {
-        if (blockIn.type === 'tool_result' && !toolUseIds.has(blockIn.tool_use_id)) {
-          throw bad(
-            `messages.${i}: tool_result block(s) provided with an id not found in the previous message: ${String(blockIn.tool_use_id)}`,
-          );
-        }
-      }
-    }
-  });
-  return { model: b.model, messages };
-}
-
-function firstUserText(messages: Message[]): string {
+function firstUserText(messages: InputMessage[]): string {
   const first = messages[0]?.content;
   if (typeof first === 'string') return first;
   return (first ?? [])
@@ -102,16 +38,16 @@ function firstUserText(messages: Message[]): string {
     .join('\n');
 }
 
-function lastToolResults(messages: Message[]): Block[] {
+function lastToolResults(messages: InputMessage[]): InputBlock[] {
   const last = messages.at(-1);
   return last && Array.isArray(last.content) ? last.content.filter((b) => b.type === 'tool_result') : [];
 }
 
-function resultText(block: Block): string {
+function resultText(block: InputBlock): string {
   return typeof block.content === 'string' ? block.content : JSON.stringify(block.content ?? '');
 }
 
-function chooseContent(turn: ScenarioTurn, results: Block[]): ScenarioBlock[] {
+function chooseContent(turn: ScenarioTurn, results: InputBlock[]): ScenarioBlock[] {
   for (const [i, expectation] of (turn.expect?.toolResults ?? []).entries()) {
     const actual = results[i];
     if (!actual) throw bad(`scenario expected tool result #${i + 1}, got ${results.length}`);
@@ -133,12 +69,52 @@ function chooseContent(turn: ScenarioTurn, results: Block[]): ScenarioBlock[] {
   return variant.content;
 }
 
-const tokens = (value: unknown) => Math.max(1, Math.ceil(JSON.stringify(value).length / 4));
+/** The prompt's size in tokens: `usage.input_tokens` and the `count_tokens` answer alike. */
+const inputTokens = (prompt: Prompt) =>
+  approxTokens(JSON.stringify([prompt.system ?? null, prompt.messages, prompt.tools ?? null]).length);
+
+async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  try {
+    return JSON.parse(await readBody(req, { maxBytes }));
+  } catch (err) {
+    throw err instanceof BodyTooLargeError
+      ? new ApiError(
+          413,
+          'request_too_large',
+          `Request exceeds the maximum allowed number of bytes (${err.limit}).`,
+        )
+      : bad('request body is not valid JSON');
+  }
+}
+
+/** A fault meant for a stream hits a plain (`stream: false`) request as its nearest plain kind. */
+const PLAIN_KIND: Partial<Record<FaultKind, FaultKind>> = {
+  slow_stream: 'latency',
+  hang_mid_stream: 'hang',
+  error_mid_stream: 'fail_before_commit',
+};
+
+/** How a fault paces or cuts a streamed answer (nothing for faults that act before it starts). */
+function streamPlan(fault: FaultRule | undefined, events: ReturnType<typeof messageEvents>): StreamPlan {
+  switch (fault?.fault) {
+    case 'slow_stream':
+      return { delayMs: fault.latencyMs ?? 0 };
+    case 'drop_after_commit':
+      return { cut: { after: Math.floor(events.length / 2), then: 'drop' } };
+    case 'hang_mid_stream':
+      return { cut: { after: halfwayThroughDeltas(events), then: 'hang' } };
+    case 'error_mid_stream':
+      return { cut: { after: halfwayThroughDeltas(events), then: 'error' } };
+    default:
+      return {};
+  }
+}
 
 /**
- * An Anthropic-compatible `POST /v1/messages` that plays scripted scenarios, chosen by the
- * `x-onceflow-scenario` header. Stateless: the turn is the number of assistant messages already in
- * the conversation, so a retried or replayed request gets the same answer.
+ * An Anthropic-compatible `POST /v1/messages` (streamed with `stream: true`) and
+ * `POST /v1/messages/count_tokens` that play scripted scenarios, chosen by the `x-onceflow-scenario`
+ * header. Stateless: the turn is the number of assistant messages already in the conversation, so a
+ * retried or replayed request gets the same answer.
  */
 export async function startModelServer(options: {
   host: string;
@@ -151,25 +127,16 @@ export async function startModelServer(options: {
   const maxBytes = options.maxRequestBytes ?? MODEL_MAX_REQUEST_BYTES;
   const stats = {
     requests: 0,
+    countTokens: 0,
     scenarios: {} as Record<string, number>,
     conversations: {} as Record<string, number>,
   };
 
   async function messagesRoute(req: IncomingMessage, res: ServerResponse) {
     stats.requests++;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(await readBody(req, { maxBytes }));
-    } catch (err) {
-      throw err instanceof BodyTooLargeError
-        ? new ApiError(
-            413,
-            'request_too_large',
-            `Request exceeds the maximum allowed number of bytes (${err.limit}).`,
-          )
-        : bad('request body is not valid JSON');
-    }
-    const { model, messages } = validate(raw);
+    const raw = await readJson(req, maxBytes);
+    const request = validateMessagesRequest(raw);
+    const { messages } = request;
     const name = req.headers['x-onceflow-scenario'];
     if (typeof name !== 'string' || name === '')
       throw bad('the sandbox model needs an x-onceflow-scenario header naming a scenario');
@@ -180,10 +147,11 @@ export async function startModelServer(options: {
     stats.conversations[conversation] = (stats.conversations[conversation] ?? 0) + 1;
 
     const fault = options.faults.take({ method: 'POST', path: '/v1/messages', scenario: name });
-    if (fault?.fault === 'latency') await sleep(fault.latencyMs ?? 0);
-    if (fault?.fault === 'fail_before_commit')
+    const kind = request.stream ? fault?.fault : fault && (PLAIN_KIND[fault.fault] ?? fault.fault);
+    if (kind === 'latency') await sleep(fault?.latencyMs ?? 0);
+    if (kind === 'fail_before_commit')
       throw new ApiError(529, 'overloaded_error', 'Overloaded (sandbox fault)');
-    if (fault?.fault === 'hang') return;
+    if (kind === 'hang') return;
 
     const index = messages.filter((m) => m.role === 'assistant').length;
     const turn = scenario.turns[index];
@@ -191,41 +159,59 @@ export async function startModelServer(options: {
       throw bad(
         `scenario "${name}" has ${scenario.turns.length} turns; the conversation asks for turn ${index + 1}`,
       );
-    const content = fillTemplate(chooseContent(turn, lastToolResults(messages)), varsFrom(conversation));
+    const scripted = fillTemplate(chooseContent(turn, lastToolResults(messages)), varsFrom(conversation));
+    const output = shapeOutput(scripted, request, `${index + 1} of scenario "${name}"`);
+    // Derived from the scenario, turn and conversation, so a retried request gets the same id.
     const id = `msg_${createHash('sha256').update(`${name}|${index}|${conversation}`).digest('hex').slice(0, 24)}`;
-    const body = {
+    const body: ApiMessage = {
       id,
       type: 'message',
       role: 'assistant',
-      model,
-      content,
-      stop_reason: content.some((b) => b.type === 'tool_use') ? 'tool_use' : 'end_turn',
-      stop_sequence: null,
+      model: request.model,
+      content: output.content,
+      stop_reason: output.stopReason,
+      stop_sequence: output.stopSequence,
+      stop_details: null,
       usage: {
-        input_tokens: tokens(raw),
-        output_tokens: tokens(content),
+        input_tokens: inputTokens(request),
+        output_tokens: output.outputTokens,
         cache_creation_input_tokens: 0,
         cache_read_input_tokens: 0,
       },
     };
-    if (fault?.fault === 'drop_after_commit') {
+    if (kind === 'drop_after_commit' && !request.stream) {
       req.socket.destroy();
       return;
     }
-    if (fault?.fault === 'delay_after_commit') await sleep(fault.latencyMs ?? 0);
-    sendJson(res, 200, body, { 'request-id': `req_${id.slice(4)}` });
+    if (kind === 'delay_after_commit') await sleep(fault?.latencyMs ?? 0);
+    const headers = { 'request-id': `req_${id.slice(4)}` };
+    if (!request.stream) return sendJson(res, 200, body, headers);
+    const events = messageEvents(body);
+    return writeEventStream(res, events, headers, streamPlan(fault, events));
+  }
+
+  async function countTokensRoute(req: IncomingMessage, res: ServerResponse) {
+    stats.countTokens++;
+    const prompt = validateCountTokensRequest(await readJson(req, maxBytes));
+    sendJson(res, 200, { input_tokens: inputTokens(prompt) });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const method = req.method ?? 'GET';
-    if (url.pathname === '/v1/messages') {
+    const route =
+      url.pathname === '/v1/messages'
+        ? messagesRoute
+        : url.pathname === '/v1/messages/count_tokens'
+          ? countTokensRoute
+          : undefined;
+    if (route) {
       if (method !== 'POST')
-        throw new ApiError(405, 'invalid_request_error', `Method ${method} not allowed on /v1/messages`);
+        throw new ApiError(405, 'invalid_request_error', `Method ${method} not allowed on ${url.pathname}`);
       if (!req.headers['x-api-key'] && !req.headers.authorization) {
         throw new ApiError(401, 'authentication_error', 'x-api-key header is required');
       }
-      return messagesRoute(req, res);
+      return route(req, res);
     }
     const admin = await handleFaultAdmin(req, res, options.faults, (message) => ({
       type: 'error',

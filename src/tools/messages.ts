@@ -3,6 +3,8 @@
  * types, so workflow code needs no SDK import; `src/activities/model.ts` maps to and from the SDK.
  */
 
+import type { LiveTurn } from '../stream/events.js';
+
 export interface TextBlock {
   type: 'text';
   text: string;
@@ -73,6 +75,11 @@ export interface ModelRequest {
   model?: string;
   /** Overrides `ANTHROPIC_MAX_TOKENS`. */
   maxTokens?: number;
+  /**
+   * Stream this turn to the task's watchers (`GET /tasks/:id/events`): its number, and the previous
+   * turn's tool results to show first. Absent: one non-streaming call, nothing published.
+   */
+  live?: LiveTurn;
 }
 
 /** Output of the `callModel` activity: what goes into history, so replay never calls the model again. */

@@ -1,13 +1,10 @@
-import type { Payload, PayloadCodec } from '@temporalio/common';
-import { defaultPayloadConverter } from '@temporalio/common';
-import proto from '@temporalio/proto';
+import type { PayloadCodec } from '@temporalio/common';
 import type pg from 'pg';
+import { seal, unseal, type SealedEncoding } from '../db/sealed.js';
 import type { ConversationContext, Message, TranscriptRef } from '../tools/messages.js';
 import { chainOf } from './digest.js';
 import { TranscriptGapError } from './errors.js';
 
-// @temporalio/proto is CommonJS: under Node's ESM loader only its default export is reliable.
-const { temporal } = proto;
 const DAY_MS = 24 * 3600 * 1000;
 /** The row holding the conversation's context (system prompt and tools), before message 0. */
 const CONTEXT_SEQ = -1;
@@ -79,7 +76,7 @@ export class TranscriptStore {
   }
 
   private async write(conversationId: string, entries: [number, unknown][]): Promise<void> {
-    const bodies = await Promise.all(entries.map(([, value]) => this.encode(value)));
+    const bodies = await Promise.all(entries.map(([, value]) => seal(this.codec, value)));
     const values: unknown[] = [conversationId];
     const rows = bodies.map((b, i) => {
       values.push(entries[i]![0], b.encoding, b.body);
@@ -97,7 +94,7 @@ export class TranscriptStore {
 
   /** The context (seq -1) and the messages before `end`, stopping at the first missing row. */
   private async read(conversationId: string, end: number): Promise<unknown[]> {
-    const { rows } = await this.pool.query<{ seq: number; encoding: 'json' | 'codec'; body: Buffer }>(
+    const { rows } = await this.pool.query<{ seq: number; encoding: SealedEncoding; body: Buffer }>(
       `SELECT seq, encoding, body FROM transcript_messages
         WHERE conversation_id = $1 AND seq < $2 ORDER BY seq`,
       [conversationId, end],
@@ -106,7 +103,7 @@ export class TranscriptStore {
     for (const [i, row] of rows.entries()) {
       if (row.seq !== i + CONTEXT_SEQ) break;
       try {
-        entries.push(await this.decode(row.encoding, row.body));
+        entries.push(await unseal(this.codec, row.encoding, row.body));
       } catch (err) {
         // A rotated-out codec key or a damaged row: the workflow's resend rewrites it.
         throw new TranscriptGapError(`transcript ${conversationId} row ${row.seq} cannot be read`, {
@@ -115,22 +112,5 @@ export class TranscriptStore {
       }
     }
     return entries;
-  }
-
-  private async encode(message: unknown): Promise<{ encoding: 'json' | 'codec'; body: Buffer }> {
-    if (!this.codec) return { encoding: 'json', body: Buffer.from(JSON.stringify(message)) };
-    const [payload] = await this.codec.encode([defaultPayloadConverter.toPayload(message)]);
-    return {
-      encoding: 'codec',
-      body: Buffer.from(temporal.api.common.v1.Payload.encode(payload as Payload).finish()),
-    };
-  }
-
-  private async decode(encoding: 'json' | 'codec', body: Buffer): Promise<unknown> {
-    if (encoding === 'json') return JSON.parse(body.toString('utf8')) as unknown;
-    if (!this.codec) throw new Error('the message is encrypted and this worker has no codec key');
-    const payload = temporal.api.common.v1.Payload.decode(body) as Payload;
-    const [plain] = await this.codec.decode([payload]);
-    return defaultPayloadConverter.fromPayload<unknown>(plain as Payload);
   }
 }

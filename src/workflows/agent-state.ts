@@ -89,6 +89,8 @@ export interface AgentInput {
    * `inline`: every turn carries the whole transcript, as history input (quadratic growth).
    */
   transcript?: 'reference' | 'inline';
+  /** Stream model turns to watchers; default the agent's `stream`, else true. */
+  stream?: boolean;
   /** Set by continue-as-new; never by callers. */
   carried?: CarriedState;
 }

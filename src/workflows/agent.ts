@@ -16,6 +16,7 @@ import {
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { EngineActivities } from '../activities/engine.js';
+import type { LiveToolResult } from '../stream/events.js';
 import { boundAssistantContent } from '../tools/bounds.js';
 import type { Execution, Tool } from '../tools/define.js';
 import type {
@@ -37,6 +38,7 @@ import {
   type AgentInput,
   type AgentResult,
   type AgentStatus,
+  type ToolCallRecord,
   type TurnUsage,
   type UsageSummary,
 } from './agent-state.js';
@@ -81,6 +83,13 @@ export interface AgentDefinition<I extends AgentInput = AgentInput, P = unknown>
    * turns are always regular activities: they take seconds, heartbeat and can be cancelled.
    */
   execution?: Execution;
+  /**
+   * Stream model turns to the task's watchers (`GET /tasks/:id/events`, the console, `onceflow run`):
+   * text as the model writes it, tool uses, the tool results of the turn before. `input.stream`
+   * overrides. Default true. Off: each turn is one non-streaming call, and watchers see tool calls
+   * and status only.
+   */
+  stream?: boolean;
 }
 
 /** Activity options with the task's start-to-close timeout, when it sets one. */
@@ -91,6 +100,18 @@ function timed<O extends { startToCloseTimeout?: Duration }>(options: O, timeout
 /** Activity options with the task's retry policy, when it sets one. */
 function retried<O extends { retry?: RetryPolicy }>(options: O, retry: RetryPolicy | undefined): O {
   return retry ? { ...options, retry } : options;
+}
+
+/** A tool call as the live stream shows it. */
+function liveResult(r: ToolCallRecord): LiveToolResult {
+  return {
+    turn: r.turn,
+    toolUseId: r.toolUseId,
+    name: r.name,
+    outcome: r.outcome,
+    ...(r.key ? { key: r.key } : {}),
+    ...(r.error ? { error: r.error } : {}),
+  };
 }
 
 function summarizeUsage(usage: TurnUsage[]): UsageSummary {
@@ -231,10 +252,17 @@ async function runAgent<I extends AgentInput, P>(
     ...(definition.model?.maxTokens ? { maxTokens: definition.model.maxTokens } : {}),
   };
 
+  const streaming = input.stream ?? definition.stream ?? true;
+  // The previous turn's tool results, which the next streamed turn shows before its text.
+  let lastResults: ToolCallRecord[] = [];
+  const liveTurn = (): Pick<ModelRequest, 'live'> =>
+    streaming
+      ? { live: { turn, ...(lastResults.length > 0 ? { toolResults: lastResults.map(liveResult) } : {}) } }
+      : {};
   const { namespace, workflowId } = workflowInfo();
   const request = (base: number): ModelRequest =>
     input.transcript === 'inline'
-      ? { system, tools: schemas, messages, ...scenario }
+      ? { system, tools: schemas, messages, ...scenario, ...liveTurn() }
       : {
           transcript: {
             conversationId: `${namespace}/${workflowId}`,
@@ -244,6 +272,7 @@ async function runAgent<I extends AgentInput, P>(
             digest: chain,
           },
           ...scenario,
+          ...liveTurn(),
         };
   const askModel = async (): Promise<ModelResponse> => {
     try {
@@ -329,6 +358,7 @@ async function runAgent<I extends AgentInput, P>(
       setCurrentDetails(`turn ${turn}: ${calls.map((c) => c.name).join(', ')}`);
       const before = tools.duplicatesPrevented;
       const results = await tools.run(turn, calls);
+      lastResults = tools.records.filter((r) => r.turn === turn);
       // Only on change: an unchanged upsert still costs a command and a history event every turn.
       // Histories from before the patch upserted every turn and must replay so.
       if (tools.duplicatesPrevented !== before || !patched(UPSERT_ON_CHANGE))

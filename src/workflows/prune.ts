@@ -9,6 +9,10 @@ const { pruneLedger } = proxyActivities<EngineActivities>({
 
 /** Run daily by the `onceflow-ledger-prune` Schedule: removes ledger rows and stored transcript messages past
  * their retention. */
-export async function pruneLedgerWorkflow(): Promise<{ deleted: number; transcriptMessagesDeleted: number }> {
+export async function pruneLedgerWorkflow(): Promise<{
+  deleted: number;
+  transcriptMessagesDeleted: number;
+  streamEventsDeleted?: number;
+}> {
   return pruneLedger();
 }

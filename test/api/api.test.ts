@@ -211,7 +211,9 @@ describe('backend HTTP API', () => {
       expect(res.headers.get('content-type')).toContain('text/event-stream');
       const text = await res.text();
       const events = [...text.matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
-      expect(events.filter((e) => e === 'tool_call')).toHaveLength(5);
+      expect(events.filter((e) => e === 'tool_use')).toHaveLength(5);
+      expect(events.filter((e) => e === 'tool_result')).toHaveLength(5);
+      expect(events).toContain('text_delta');
       expect(events.at(-1)).toBe('end');
     } finally {
       await server.close();
