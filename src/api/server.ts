@@ -5,6 +5,7 @@ import type { TaskKind, TaskRegistry, TaskService } from '../tasks/index.js';
 import { StreamListener } from '../stream/listener.js';
 import { TaskStream } from '../stream/store.js';
 import { codecServer } from './codec-server.js';
+import { operatorConsole } from './console.js';
 import { ApiError, sendError, toApiError } from './errors.js';
 import { taskRoutes } from './tasks.js';
 import { zodValidator } from './validation.js';
@@ -122,6 +123,8 @@ export function onceflowApi(options: ApiOptions): FastifyPluginAsync {
     // `/docs` as before; `/docs/json` where OpenAPI tooling looks by convention.
     for (const url of ['/docs', '/docs/json'])
       app.get(url, { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
+    // The operator console: GET /console, a page (public, no data) over the routes below.
+    await app.register(operatorConsole());
 
     // One LISTEN connection per API instance, shared by all its event streams.
     const listener = new StreamListener(options.pool);

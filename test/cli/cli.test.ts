@@ -58,6 +58,30 @@ describe('the onceflow CLI against the real dev server', () => {
     expect(result.link).toContain(`/workflows/cli-${id}/`);
   });
 
+  it('run prints the model text live, each tool call with its outcome, then the result', async () => {
+    const { id, prompt } = await customer();
+    const out = await cli(
+      'run',
+      prompt,
+      '--customer',
+      `cust_${id}`,
+      '--scenario',
+      'agent-streamed-text',
+      '--id',
+      `cli-live-${id}`,
+    );
+    expect(out.code, out.stderr).toBe(0);
+    // The text of both turns, as streamed, on stderr; the tool call line between them.
+    const first = out.stderr.indexOf('I am looking up the customer before I do anything else');
+    const call = out.stderr.search(/turn 1\s+lookup_customer\s+read/);
+    const second = out.stderr.indexOf('The customer is known.');
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(call).toBeGreaterThan(first);
+    expect(second).toBeGreaterThan(call);
+    expect(out.stderr.split('The customer is known.')).toHaveLength(2); // once
+    expect(out.stdout).toMatch(/^completed: The customer is known\./);
+  });
+
   it('run --kind order --input @file starts the order saga; an unknown kind names the known ones', async () => {
     const { id } = await customer();
     const file = join(tmpdir(), `order-${id}.json`);
