@@ -76,6 +76,14 @@ interface AgentResult {
   reps: number;
   levels?: { concurrency: number; sessionsPerSec: number; p50Ms: number; p99Ms: number }[];
   targets?: { p50MsAt1?: { max: number } };
+  /** Streamed model turns (the default) against `stream: false`, measured in the same run. */
+  streaming?: {
+    concurrency: number;
+    on: { sessionsPerSec: number; p50Ms: number };
+    off: { sessionsPerSec: number; p50Ms: number };
+    throughputRatio: number;
+    p50LatencyRatio: number;
+  }[];
   rows: (Record<'perSec' | 'p50' | 'p99' | 'model' | 'tools' | 'ledger' | 'temporal', Stat> & {
     concurrency: number;
   })[];
@@ -238,6 +246,60 @@ function dispatchSection(dispatch: DispatchResult): string[] {
   ];
 }
 
+interface StreamRow {
+  transport: string;
+  mode: string;
+  turns: number;
+  deliverMs: { p50: number; p99: number };
+  writeMs: { p50: number; p99: number };
+  writesPerTurn: number;
+  turnMs: number;
+  historyPerTurn: { eventsAdded: number; kib: number };
+}
+interface StreamResult {
+  command?: string;
+  deltas: number;
+  gapMs: number;
+  rounds: number;
+  rows: StreamRow[];
+}
+
+/** The live-output transport: onceflow's Postgres stream against signals and update long-polls. */
+function streamSection(stream: StreamResult): string[] {
+  return [
+    '## Live output transport',
+    '',
+    `A model turn of ${stream.deltas} text deltas, one every ${stream.gapMs} ms, to one watcher; ` +
+      `Postgres (\`task_stream\`, LISTEN/NOTIFY) against the design of \`@temporalio/workflow-streams\` ` +
+      `(signals to publish, update long-polls to read); ${stream.rounds} interleaved rounds, medians ` +
+      `(\`${stream.command ?? 'npm run bench -- stream'}\`).`,
+    '',
+    ...table(
+      [
+        'transport',
+        'publish',
+        'turns at once',
+        'delivery p50 ms',
+        'p99 ms',
+        'write p50 ms',
+        'writes/turn',
+        'history events/turn',
+      ],
+      stream.rows.map((r) => [
+        r.transport,
+        r.mode,
+        r.turns,
+        fix(r.deliverMs.p50, 1),
+        fix(r.deliverMs.p99, 1),
+        fix(r.writeMs.p50, 1),
+        r.writesPerTurn,
+        r.historyPerTurn.eventsAdded,
+      ]),
+    ),
+    '',
+  ];
+}
+
 /** The agent figures issue #16 asks for: p50 at 1 against its target, sessions/s at 16. */
 function agentTarget(agent: AgentResult): string[] {
   const levels =
@@ -328,8 +390,35 @@ export async function run(): Promise<void> {
       ),
       '',
       ...agentTarget(agent),
+      ...(agent.streaming
+        ? [
+            ...table(
+              [
+                'concurrency',
+                'streamed sessions/s',
+                'unstreamed sessions/s',
+                'ratio',
+                'streamed p50 ms',
+                'unstreamed p50 ms',
+                'ratio',
+              ],
+              agent.streaming.map((s) => [
+                s.concurrency,
+                fix(s.on.sessionsPerSec, 2),
+                fix(s.off.sessionsPerSec, 2),
+                `${fix(s.throughputRatio, 2)}×`,
+                fix(s.on.p50Ms, 0),
+                fix(s.off.p50Ms, 0),
+                `${fix(s.p50LatencyRatio, 2)}×`,
+              ]),
+            ),
+            '',
+          ]
+        : []),
     );
   }
+  const stream = load('stream') as StreamResult | undefined;
+  if (stream) out.push(...streamSection(stream));
   const replay = load('replay') as ReplayResult | undefined;
   if (replay) {
     out.push(

@@ -37,7 +37,11 @@ export async function* followTask(
 ): AsyncGenerator<StreamEvent | undefined> {
   const intervalMs = source.intervalMs ?? 500;
   let wake: (() => void) | undefined;
+  // Set by a notification that arrives while this follower reads or observes (no one is waiting
+  // then): the next wait returns at once instead of sleeping until the next observation.
+  let dirty: boolean;
   const woken = () => {
+    dirty = true;
     wake?.();
     wake = undefined;
   };
@@ -54,6 +58,7 @@ export async function* followTask(
         closed = await observeTask(source.client, taskId, source.stream).catch(() => false);
         nextObserve = Date.now() + intervalMs;
       }
+      dirty = false;
       for (;;) {
         const events = await source.stream.read(taskId, last);
         for (const event of events) {
@@ -68,6 +73,7 @@ export async function* followTask(
         lastYield = Date.now();
         yield undefined;
       }
+      if (dirty) continue;
       await new Promise<void>((resolve) => {
         wake = resolve;
         setTimeout(resolve, Math.max(0, nextObserve - Date.now()));
