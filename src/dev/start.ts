@@ -54,7 +54,7 @@ export async function start(config: Config, app: DevApp): Promise<void> {
     const a = sandbox.addresses;
     writeSandboxAddresses(config.sandboxFile, a);
     log(
-      `sandbox: payments ${a.payments.url}, SMTP ${a.smtp.url}, mailbox ${a.emailApi.url}, model ${a.model.baseURL}`,
+      `sandbox: payments ${a.payments.url}, SMTP ${a.smtp.url}, mailbox ${a.emailApi.url}, model ${a.model.baseURL}, MCP ${a.mcp.url}`,
     );
     if (config.temporalAddress) await ensureSearchAttributes(client.connection, stack.namespace);
     connection = await NativeConnection.connect({ address: stack.temporalAddress });
@@ -81,6 +81,7 @@ export async function start(config: Config, app: DevApp): Promise<void> {
       corsOrigin: stack.uiUrl ?? config.temporalUiUrl,
     });
     log(`API on ${api.url} (OpenAPI at ${api.url}/docs)${config.apiToken ? ', bearer token required' : ''}`);
+    log(`operator console: ${api.url}/console (tasks live: text, tool calls, approvals)`);
     for (const line of stack.describe) log(line);
     const schedule = await ensurePruneSchedule(client.client, {
       taskQueue: config.taskQueue,
