@@ -61,7 +61,7 @@ program
 program
   .command('sandbox')
   .description(
-    'run the sandbox services alone on fixed ports (payments 12111, SMTP 2525, mailbox 8025, model 8026)',
+    'run the sandbox services alone on fixed ports (payments 12111, SMTP 2525, mailbox 8025, model 8026, MCP 8027)',
   )
   .action(async () => {
     await runSandbox(loadConfig());

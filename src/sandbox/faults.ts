@@ -24,6 +24,8 @@ export interface FaultRule {
     idempotencyKey?: string;
     messageId?: string;
     scenario?: string;
+    /** MCP tool name (the MCP sandbox's `tools/call`), e.g. `create_ticket`. */
+    tool?: string;
   };
   fault: FaultKind;
   /** For `latency` and `delay_after_commit`; for `slow_stream`, the pause between two streamed events. */
@@ -41,6 +43,7 @@ export interface FaultSubject {
   idempotencyKey?: string | undefined;
   messageId?: string | undefined;
   scenario?: string | undefined;
+  tool?: string | undefined;
 }
 
 const KINDS: readonly FaultKind[] = [
@@ -131,6 +134,7 @@ export class FaultController {
       if (m.idempotencyKey && m.idempotencyKey !== subject.idempotencyKey) continue;
       if (m.messageId && m.messageId !== subject.messageId) continue;
       if (m.scenario && m.scenario !== subject.scenario) continue;
+      if (m.tool && m.tool !== subject.tool) continue;
       if (entry.rule.probability !== undefined && this.random() >= entry.rule.probability) continue;
       entry.left--;
       this.counts[entry.rule.fault] = (this.counts[entry.rule.fault] ?? 0) + 1;

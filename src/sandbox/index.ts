@@ -1,15 +1,17 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
-import { migrate } from '../db/migrate.js';
 import { startEmailApi, startSmtpServer } from './email.js';
 import { FaultController } from './faults.js';
+import { startMcpServer } from './mcp.js';
 import { startModelServer } from './model.js';
 import { startPaymentsServer } from './payments.js';
+import { migrateSandbox } from './schema.js';
 
 export { auditEmail, auditPayments, type EmailAudit, type PaymentsAudit } from './audit.js';
 export { FaultController, type FaultKind, type FaultRule } from './faults.js';
+export { INTENT_KEY_META, REPLAYED_META, type ToolVariant } from './mcp-tools.js';
+export { migrateSandbox } from './schema.js';
 
 /** Options of {@link startSandbox}. */
 export interface SandboxOptions {
@@ -17,7 +19,7 @@ export interface SandboxOptions {
   /** Default 127.0.0.1. */
   host?: string;
   /** Fixed ports; 0 or absent = ephemeral. */
-  ports?: { payments?: number; smtp?: number; email?: number; model?: number };
+  ports?: { payments?: number; smtp?: number; email?: number; model?: number; mcp?: number };
   /** Seed of the fault PRNGs (probabilistic rules); default 1. */
   seed?: number;
   /** Directory of model scenarios; default `src/sandbox/scenarios`. */
@@ -30,31 +32,37 @@ export interface SandboxAddresses {
   smtp: { host: string; port: number; url: string };
   emailApi: { url: string };
   model: { baseURL: string };
+  /** The MCP ticket desk's Streamable HTTP endpoint, `http://host:port/mcp`. */
+  mcp: { url: string };
 }
 
 /** The running sandbox: addresses, per-service fault control, and `stop()` (frees every port). */
 export interface Sandbox {
   addresses: SandboxAddresses;
-  faults: { payments: FaultController; email: FaultController; model: FaultController };
+  faults: {
+    payments: FaultController;
+    email: FaultController;
+    model: FaultController;
+    mcp: FaultController;
+  };
   stop: () => Promise<void>;
 }
 
-const MIGRATIONS = fileURLToPath(new URL('./migrations/', import.meta.url));
-
 /**
  * Starts the local stand-ins for the outside world on loopback: a Stripe-compatible payments API, an
- * SMTP server with an HTTP mailbox lookup, and a scripted Anthropic Messages API. State lives in the
+ * SMTP server with an HTTP mailbox lookup, a scripted Anthropic Messages API and an MCP ticket desk
+ * (Streamable HTTP). State lives in the
  * `sandbox` schema of the given Postgres (migrated here).
  */
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const host = options.host ?? '127.0.0.1';
   const seed = options.seed ?? 1;
-  await options.pool.query('CREATE SCHEMA IF NOT EXISTS sandbox').catch(() => undefined);
-  await migrate(options.pool, { dir: MIGRATIONS, table: 'sandbox.schema_migrations' });
+  await migrateSandbox(options.pool);
   const faults = {
     payments: new FaultController(seed),
     email: new FaultController(seed + 1),
     model: new FaultController(seed + 2),
+    mcp: new FaultController(seed + 3),
   };
   const closers: (() => Promise<void>)[] = [];
   try {
@@ -84,12 +92,20 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       ...(options.scenariosDir ? { scenariosDir: options.scenariosDir } : {}),
     });
     closers.push(model.close);
+    const mcp = await startMcpServer({
+      pool: options.pool,
+      host,
+      port: options.ports?.mcp ?? 0,
+      faults: faults.mcp,
+    });
+    closers.push(mcp.close);
     return {
       addresses: {
         payments: { host, port: payments.port, protocol: 'http', url: `http://${host}:${payments.port}` },
         smtp: { host, port: smtp.port, url: `smtp://${host}:${smtp.port}` },
         emailApi: { url: `http://${host}:${emailApi.port}` },
         model: { baseURL: `http://${host}:${model.port}` },
+        mcp: { url: mcp.url },
       },
       faults,
       stop: async () => {
