@@ -166,6 +166,29 @@ describe('backend HTTP API', () => {
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/tasks', '/tasks/{id}', '/tasks/{id}/events']),
     );
+    // The live event format is documented where API tooling reads it.
+    const events = doc.paths['/tasks/{id}/events'] as {
+      get: {
+        description: string;
+        parameters: { name: string; in: string }[];
+        responses: Record<string, { content?: Record<string, unknown> }>;
+      };
+    };
+    for (const kind of [
+      'text_delta',
+      'text_discarded',
+      'tool_use',
+      'tool_result',
+      'approval_waiting',
+      'compensation',
+      'status',
+      'end',
+    ])
+      expect(events.get.description).toContain(`\`${kind}\``);
+    expect(events.get.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'last-event-id', in: 'header' })]),
+    );
+    expect(Object.keys(events.get.responses['200']?.content ?? {})).toEqual(['text/event-stream']);
   });
 
   it('requires the bearer token on every route but /health when API_TOKEN is set', async () => {
