@@ -11,15 +11,18 @@ export interface TurnPlace {
 }
 
 /**
- * What one model-turn attempt publishes to its task's live stream: at the start, the discard of
- * earlier attempts' output and the previous turn's tool results; while the model answers, its text,
- * coalesced so that at most one write is in flight; at the end, its tool uses. A failed write is
- * dropped, never fails the turn: history is the record, the stream its view.
+ * What one model-turn attempt publishes to its task's live stream: first the discard of earlier
+ * attempts' output and the previous turn's tool results; while the model answers, its text,
+ * coalesced so that at most one write is in flight; at the end, its tool uses, in the same write as
+ * the last text when it is still pending. None of it delays the model call: the first write overlaps
+ * the request, and text waits for it. A failed write is dropped, never fails the turn: history is
+ * the record, the stream its view.
  */
 export class LiveTurnWriter {
   private readonly by: TurnAttempt;
-  private pending: { block: number; text: string }[] = [];
+  private pending: StreamEventInput[] = [];
   private inflight: Promise<void> | undefined;
+  private ready: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly stream: TaskStream,
@@ -30,9 +33,9 @@ export class LiveTurnWriter {
     this.by = { turn: place.turn, attempt: place.attempt };
   }
 
-  /** Before the model call: drops earlier attempts' output and shows the previous turn's tool results. */
-  async begin(): Promise<void> {
-    try {
+  /** Starts the first write: drops earlier attempts' output, shows the previous turn's tool results. */
+  begin(): void {
+    this.ready = (async () => {
       if (this.place.attempt > 1)
         await this.stream.discardEarlierAttempts(this.place.taskId, this.by, this.live.turn);
       const results: StreamEventInput[] = (this.live.toolResults ?? []).map((r) => ({
@@ -42,56 +45,49 @@ export class LiveTurnWriter {
       }));
       // Not under this attempt's name: they belong to the previous turn and are never discarded.
       await this.stream.publish(this.place.taskId, results);
-    } catch (err) {
-      this.onError(err);
-    }
+    })().catch(this.onError);
   }
 
   /** A text delta of content block `block`. */
   text(block: number, text: string): void {
     const last = this.pending.at(-1);
-    if (last && last.block === block) last.text += text;
-    else this.pending.push({ block, text });
+    if (last?.kind === 'text_delta' && (last.data as { block: number }).block === block)
+      (last.data as { text: string }).text += text;
+    else
+      this.pending.push({
+        kind: 'text_delta',
+        data: { turn: this.live.turn, attempt: this.place.attempt, block, text },
+      });
     this.inflight ??= this.drain();
   }
 
-  /** After the model answered: the rest of its text, then its tool uses. */
+  /** After the model answered: the rest of its text, then its tool uses; resolves once written. */
   async end(content: AssistantBlock[]): Promise<void> {
+    for (const b of content) {
+      if (b.type !== 'tool_use') continue;
+      this.pending.push({
+        kind: 'tool_use',
+        data: {
+          turn: this.live.turn,
+          attempt: this.place.attempt,
+          toolUseId: b.id,
+          name: b.name,
+          input: b.input,
+        },
+        dedupe: `tool_use:${b.id}`,
+      });
+    }
+    this.inflight ??= this.drain();
+    await this.ready;
     await this.inflight;
-    const uses: StreamEventInput[] = content.flatMap((b) =>
-      b.type === 'tool_use'
-        ? [
-            {
-              kind: 'tool_use' as const,
-              data: {
-                turn: this.live.turn,
-                attempt: this.place.attempt,
-                toolUseId: b.id,
-                name: b.name,
-                input: b.input,
-              },
-              dedupe: `tool_use:${b.id}`,
-            },
-          ]
-        : [],
-    );
-    await this.stream.publish(this.place.taskId, uses, this.by).catch(this.onError);
   }
 
   private async drain(): Promise<void> {
+    await this.ready;
     while (this.pending.length > 0) {
       const batch = this.pending;
       this.pending = [];
-      await this.stream
-        .publish(
-          this.place.taskId,
-          batch.map((p) => ({
-            kind: 'text_delta' as const,
-            data: { turn: this.live.turn, attempt: this.place.attempt, block: p.block, text: p.text },
-          })),
-          this.by,
-        )
-        .catch(this.onError);
+      await this.stream.publish(this.place.taskId, batch, this.by).catch(this.onError);
     }
     this.inflight = undefined;
   }

@@ -137,7 +137,7 @@ export function createModelActivities(
       const ctx = Context.current();
       const live = request.live && stream ? liveWriter(stream, ctx, request.live) : undefined;
       try {
-        await live?.begin();
+        live?.begin();
         const { context, messages } = await conversation(request);
         const params = {
           model: request.model ?? defaults.model,
