@@ -137,6 +137,13 @@ export async function writeEventStream(
   });
   // Headers now, so the client's request resolves before the first (maybe delayed) event.
   res.flushHeaders();
+  if (!plan.delayMs && !plan.cut) {
+    // Unpaced and whole: one write, as a fast upstream's answer arrives in few TCP segments. A write
+    // per event would cost the serving process an event-loop turn each, which the model activity would
+    // wait out when the sandbox shares its process (tests, benches).
+    res.end(events.map(encodeEvent).join(''));
+    return;
+  }
   const count = Math.min(plan.cut?.after ?? events.length, events.length);
   for (const [i, event] of events.slice(0, count).entries()) {
     if (i > 0 && plan.delayMs) await sleep(plan.delayMs);

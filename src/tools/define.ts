@@ -167,10 +167,19 @@ export function defineTool<S extends z.ZodType, A extends object = z.output<S> &
     recovery: spec.effect.recovery ?? 'resume',
     ...(spec.effect.irreversible ? { irreversible: true } : {}),
   };
-  const { $schema: _ignored, ...jsonSchema } = z.toJSONSchema(spec.input, { io: 'input' }) as Record<
-    string,
-    unknown
-  >;
+  // Built on first use: every workflow imports its tools' modules afresh, and most workflows (sagas,
+  // replays) never send a tool's schema to a model.
+  let jsonSchema: Record<string, unknown> | undefined;
+  const inputSchema = () => {
+    if (!jsonSchema) {
+      const { $schema: _ignored, ...rest } = z.toJSONSchema(spec.input, { io: 'input' }) as Record<
+        string,
+        unknown
+      >;
+      jsonSchema = rest;
+    }
+    return jsonSchema;
+  };
   return {
     name: spec.name,
     description: spec.description,
@@ -180,7 +189,7 @@ export function defineTool<S extends z.ZodType, A extends object = z.output<S> &
     undoes: spec.undoes?.effect,
     irreversible: spec.effect?.irreversible ?? false,
     execution: spec.execution,
-    schema: () => ({ name: spec.name, description: spec.description, input_schema: jsonSchema }),
+    schema: () => ({ name: spec.name, description: spec.description, input_schema: inputSchema() }),
     prepare(raw, ctx) {
       const parsed = spec.input.safeParse(raw);
       if (!parsed.success) return { issues: formatIssues(parsed.error) };
