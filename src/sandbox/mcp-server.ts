@@ -4,6 +4,7 @@ import {
   ListToolsRequestSchema,
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
+import { INTENT_KEY_META } from '../mcp/meta.js';
 import type { TicketDesk } from './mcp-desk.js';
 
 /** How a connection of the desk's MCP server is carried. */
@@ -29,8 +30,7 @@ export const TICKET_DESK_INFO = { name: 'onceflow-sandbox-ticket-desk', version:
 export function deskServer(desk: TicketDesk, connection: DeskConnection): Server {
   const server = new Server(TICKET_DESK_INFO, {
     capabilities: { tools: { listChanged: true } },
-    instructions:
-      'A sandbox ticket desk. Effect tools honour an intent key in _meta["dev.onceflow/intent-key"]: the same key with the same arguments replays the first result.',
+    instructions: `A sandbox ticket desk. Effect tools honour an intent key in _meta["${INTENT_KEY_META}"]: the same key with the same arguments replays the first result.`,
   });
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: desk.listTools() }));
   server.setRequestHandler(CallToolRequestSchema, (request, extra) => {

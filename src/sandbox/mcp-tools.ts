@@ -1,15 +1,10 @@
 import type { Tool, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
-/**
- * The `_meta` key under which a `tools/call` request carries its intent key. MCP `_meta` names are
- * `prefix/name` with a reverse-DNS prefix (spec 2025-11-25); `dev.onceflow/` is ours and not in the
- * reserved space (a second label `modelcontextprotocol` or `mcp`).
- */
-export const INTENT_KEY_META = 'dev.onceflow/intent-key';
+import { INTENT_KEY_META, REPLAYED_META } from '../mcp/meta.js';
 
-/** The result `_meta` flag set when the result is the stored first result of an intent key. */
-export const REPLAYED_META = 'dev.onceflow/replayed';
+// The engine owns the `_meta` names (src/mcp/meta.ts); the sandbox follows them.
+export { INTENT_KEY_META, REPLAYED_META };
 
 /**
  * The tool lists the desk can serve. `v2` is the same desk after a deploy that made `priority`
@@ -57,8 +52,7 @@ function tools(variant: ToolVariant): TicketTool[] {
     },
     {
       name: 'create_ticket',
-      description:
-        'Open a support ticket. Not idempotent by itself: pass an intent key in _meta["dev.onceflow/intent-key"] to make a retry safe.',
+      description: `Open a support ticket. Not idempotent by itself: pass an intent key in _meta["${INTENT_KEY_META}"] to make a retry safe.`,
       input: variant === 'v2' ? createV1.extend({ priority }) : createV1,
       annotations: {
         title: 'Create ticket',
