@@ -11,12 +11,11 @@ export interface TurnPlace {
 }
 
 /**
- * What one model-turn attempt publishes to its task's live stream: first the discard of earlier
- * attempts' output and the previous turn's tool results; while the model answers, its text,
- * coalesced so that at most one write is in flight; at the end, its tool uses, in the same write as
- * the last text when it is still pending. None of it delays the model call: the first write overlaps
- * the request, and text waits for it. A failed write is dropped, never fails the turn: history is
- * the record, the stream its view.
+ * What one model-turn attempt publishes to its task's live stream: first (on a retry) the discard
+ * of earlier attempts' output, then the previous turn's tool results, the model's text as it comes,
+ * coalesced so that at most one write is in flight, and at the end its tool uses, each write taking
+ * everything queued by then. None of it delays the model call: the first write overlaps the request.
+ * A failed write is dropped, never fails the turn: history is the record, the stream its view.
  */
 export class LiveTurnWriter {
   private readonly by: TurnAttempt;
@@ -33,19 +32,25 @@ export class LiveTurnWriter {
     this.by = { turn: place.turn, attempt: place.attempt };
   }
 
-  /** Starts the first write: drops earlier attempts' output, shows the previous turn's tool results. */
+  /**
+   * Before the model call: starts dropping earlier attempts' output (a retry; the first write waits
+   * for it), and queues the previous turn's tool results for the turn's first write.
+   */
   begin(): void {
-    this.ready = (async () => {
-      if (this.place.attempt > 1)
-        await this.stream.discardEarlierAttempts(this.place.taskId, this.by, this.live.turn);
-      const results: StreamEventInput[] = (this.live.toolResults ?? []).map((r) => ({
+    if (this.place.attempt > 1)
+      this.ready = this.stream
+        .discardEarlierAttempts(this.place.taskId, this.by, this.live.turn)
+        .then(() => undefined, this.onError);
+    // Not the turn's own output: they belong to the previous turn and stay if this attempt is discarded.
+    for (const r of this.live.toolResults ?? [])
+      this.pending.push({
         kind: 'tool_result',
         data: r,
         dedupe: `tool_result:${r.toolUseId}`,
-      }));
-      // Not under this attempt's name: they belong to the previous turn and are never discarded.
-      await this.stream.publish(this.place.taskId, results);
-    })().catch(this.onError);
+        unowned: true,
+      });
+    // Sent with the first text (or the tool uses): one write fewer per turn. Until then a watcher
+    // sees them from the task's query (the API publishes them under the same dedupe name).
   }
 
   /** A text delta of content block `block`. */

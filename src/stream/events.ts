@@ -76,4 +76,9 @@ export interface StreamEventInput<K extends StreamEventKind = StreamEventKind> {
   data: StreamEventData[K];
   /** At most one live event per (task, dedupe): a second publish of the same is dropped. */
   dedupe?: string;
+  /**
+   * Publish it under no model turn even when the call names one: it is not the turn's own output
+   * (the previous turn's tool results) and stays when the turn's attempt is discarded.
+   */
+  unowned?: boolean;
 }

@@ -40,30 +40,33 @@ export class TaskStream {
   }
 
   /**
-   * Appends `events` in order, in one statement. Events of a model turn carry `by`: they are dropped
-   * when a later attempt of the same turn has written already (a zombie attempt still streaming after
-   * its retry started). An event whose `dedupe` a live row holds is dropped. Returns the ids written.
+   * Appends `events` in order, in one statement. Events of a model turn carry `by` (but those marked
+   * `unowned`): they are dropped when a later attempt of the same turn has written already (a zombie
+   * attempt still streaming after its retry started). An event whose `dedupe` a live row holds is
+   * dropped. Returns the ids written.
    */
   async publish(taskId: string, events: StreamEventInput[], by?: TurnAttempt): Promise<number[]> {
     if (events.length === 0) return [];
     const sealed = await Promise.all(events.map((e) => seal(this.options.codec, e.data)));
+    const owner = (e: StreamEventInput) => (e.unowned ? undefined : by);
     const { rows } = await this.pool.query<{ id: string }>(
       `WITH lock AS MATERIALIZED (SELECT ${LOCK}),
        ins AS (
          INSERT INTO task_stream (task_id, kind, turn, attempt, dedupe, encoding, body)
-         SELECT $1, e.kind, $2, $3, e.dedupe, e.encoding, e.body
-           FROM lock, unnest($4::text[], $5::text[], $6::text[], $7::bytea[]) WITH ORDINALITY
-                AS e(kind, dedupe, encoding, body, ord)
-          WHERE $2::text IS NULL OR NOT EXISTS (
-                  SELECT 1 FROM task_stream s WHERE s.task_id = $1 AND s.turn = $2 AND s.attempt > $3)
+         SELECT $1, e.kind, e.turn, e.attempt, e.dedupe, e.encoding, e.body
+           FROM lock, unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::bytea[])
+                WITH ORDINALITY AS e(turn, attempt, kind, dedupe, encoding, body, ord)
+          WHERE e.turn IS NULL OR NOT EXISTS (
+                  SELECT 1 FROM task_stream s
+                   WHERE s.task_id = $1 AND s.turn = e.turn AND s.attempt > e.attempt)
           ORDER BY e.ord
          ON CONFLICT (task_id, dedupe) WHERE dedupe IS NOT NULL AND NOT discarded DO NOTHING
          RETURNING id)
        SELECT id FROM ins, (SELECT pg_notify('${STREAM_CHANNEL}', $1)) AS n`,
       [
         taskId,
-        by?.turn ?? null,
-        by?.attempt ?? null,
+        events.map((e) => owner(e)?.turn ?? null),
+        events.map((e) => owner(e)?.attempt ?? null),
         events.map((e) => e.kind),
         events.map((e) => e.dedupe ?? null),
         sealed.map((s) => s.encoding),
