@@ -1,5 +1,4 @@
 import {
-  patched,
   proxyActivities,
   proxyLocalActivities,
   type ActivityInterfaceFor,
@@ -9,6 +8,7 @@ import {
 } from '@temporalio/workflow';
 
 import type { Execution } from '../tools/define.js';
+import { onceflowPatched } from './patches.js';
 
 /**
  * The default for tools that do not choose, in agents and `runSaga`: `local`, by measurement. Four
@@ -51,7 +51,7 @@ export class ActivityCaller {
 
   /** Runs `activity` with `args`; `summary` labels the activity task or the local activity marker. */
   call(execution: Execution, activity: string, summary: string, args: unknown[]): Promise<unknown> {
-    const local = execution === 'local' && patched(LOCAL_EXECUTION_PATCH);
+    const local = execution === 'local' && onceflowPatched(LOCAL_EXECUTION_PATCH);
     return local
       ? this.local[activity]!.executeWithOptions({ summary }, args)
       : this.regular[activity]!.executeWithOptions({ summary }, args);

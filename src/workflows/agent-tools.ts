@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, patched } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import { shortKey } from '../idempotency/keys.js';
 import { carriesToldToModel } from '../idempotency/told-to-model.js';
 import type { Execution, PreparedCall, Tool, ToolContext } from '../tools/define.js';
@@ -10,6 +10,7 @@ import { intentFor, undoIntent } from './intents.js';
 import type { Saga, StepDefinition } from './saga.js';
 import { ActivityCaller, type CallOptions } from './activity-call.js';
 import { compensatedStep, type ActivityCall } from './tool-step.js';
+import { onceflowPatched } from './patches.js';
 
 // Failures from before the marker (release 0.1) carried no flag: those runs told the model every
 // terminal failure of a tool (all of its told codes were non-retryable), so they replay that way.
@@ -55,7 +56,7 @@ function failureOf(err: unknown): FailureView {
       type: cause.type ?? undefined,
       message: cause.message,
       details: cause.details?.[0] ?? undefined,
-      toldToModel: marked || (cause.nonRetryable === true && !patched(TOLD_TO_MODEL_MARKER)),
+      toldToModel: marked || (cause.nonRetryable === true && !onceflowPatched(TOLD_TO_MODEL_MARKER)),
     };
   }
   const message = err instanceof Error ? err.message : String(err);

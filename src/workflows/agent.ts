@@ -6,7 +6,6 @@ import {
   ContinueAsNew,
   continueAsNew,
   isCancellation,
-  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -58,6 +57,7 @@ import {
 import { reconcileBeforeComplete } from './reconcile.js';
 import { describeError, Saga, sagaStateQuery, sagaStateUpserter } from './saga.js';
 import { CUSTOMER, DUPLICATES_PREVENTED, TASK_KIND, TASK_STATUS } from './search-attributes.js';
+import { onceflowPatched, startPatches } from './patches.js';
 
 /** An agent: its prompt, tools, limits and approval policy. See {@link defineAgent}. */
 export interface AgentDefinition<I extends AgentInput = AgentInput, P = unknown> {
@@ -178,6 +178,7 @@ async function runAgent<I extends AgentInput, P>(
   schemas: ToolSchema[],
   input: I,
 ): Promise<AgentResult> {
+  startPatches(); // first: before any local activity of this workflow task
   const carried = input.carried;
   const maxTurns = input.maxTurns ?? definition.maxTurns ?? 12;
   const continueAfter = input.continueAsNewAfterTurns ?? definition.continueAsNewAfterTurns ?? 40;
@@ -361,7 +362,7 @@ async function runAgent<I extends AgentInput, P>(
       lastResults = tools.records.filter((r) => r.turn === turn);
       // Only on change: an unchanged upsert still costs a command and a history event every turn.
       // Histories from before the patch upserted every turn and must replay so.
-      if (tools.duplicatesPrevented !== before || !patched(UPSERT_ON_CHANGE))
+      if (tools.duplicatesPrevented !== before || !onceflowPatched(UPSERT_ON_CHANGE))
         upsertSearchAttributes([{ key: DUPLICATES_PREVENTED, value: tools.duplicatesPrevented }]);
       push({ role: 'user', content: results });
       if (tools.aborted !== undefined) {

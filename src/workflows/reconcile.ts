@@ -1,6 +1,7 @@
-import { patched, proxyLocalActivities } from '@temporalio/workflow';
+import { proxyLocalActivities } from '@temporalio/workflow';
 import type { EngineActivities } from '../activities/engine.js';
 import type { Saga } from './saga.js';
+import { onceflowPatched } from './patches.js';
 
 const RECONCILE_BEFORE_COMPLETE = 'reconcile-undone-before-complete';
 
@@ -20,7 +21,7 @@ const { undoneEffects } = proxyLocalActivities<EngineActivities>({
  */
 export async function reconcileBeforeComplete(saga: Saga): Promise<string[]> {
   const keys = saga.succeededKeys();
-  if (keys.length === 0 || !patched(RECONCILE_BEFORE_COMPLETE)) return [];
+  if (keys.length === 0 || !onceflowPatched(RECONCILE_BEFORE_COMPLETE)) return [];
   const undone = await undoneEffects.executeWithOptions(
     { summary: `check ${keys.length} effects are still in effect` },
     [{ keys }],

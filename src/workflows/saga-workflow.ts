@@ -25,6 +25,7 @@ import {
   type ToolStepOptions,
 } from './tool-step.js';
 import { approvalDesk } from './approvals.js';
+import { startPatches } from './patches.js';
 
 /** Options of {@link runSaga}. */
 export interface RunSagaOptions {
@@ -95,6 +96,7 @@ export async function runSaga<R>(
   options: RunSagaOptions,
   body: (steps: SagaSteps) => Promise<R>,
 ): Promise<R> {
+  startPatches(); // first: before any local activity of this workflow task
   const overrides: SagaOverrides = options.overrides ?? {};
   const timed = <O extends { startToCloseTimeout?: Duration }>(o: O): O =>
     overrides.effectTimeout ? { ...o, startToCloseTimeout: overrides.effectTimeout } : o;

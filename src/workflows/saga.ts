@@ -5,11 +5,11 @@ import {
   defineQuery,
   isCancellation,
   metricMeter,
-  patched,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { EffectUndoneError } from '../idempotency/errors.js';
 import { SAGA_STATE } from './search-attributes.js';
+import { onceflowPatched } from './patches.js';
 
 /**
  * `undone`: the step's effect was done and then undone by a compensation, in this run or in a run a
@@ -316,7 +316,7 @@ const SAGA_STATE_ON_CHANGE = 'saga-state-upsert-on-change';
 export function sagaStateUpserter(): (state: SagaState) => void {
   let last: string | undefined;
   return (state) => {
-    if (state.status === last && patched(SAGA_STATE_ON_CHANGE)) return;
+    if (state.status === last && onceflowPatched(SAGA_STATE_ON_CHANGE)) return;
     last = state.status;
     upsertSearchAttributes([{ key: SAGA_STATE, value: state.status }]);
   };

@@ -1,9 +1,10 @@
-import { patched, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { EngineActivities } from '../activities/engine.js';
 import type { Execution } from '../tools/define.js';
 import type { UndoRecord } from '../tools/effects.js';
 import type { StepDefinition } from './saga.js';
 import { compensatedStep, type ActivityCall } from './tool-step.js';
+import { onceflowPatched } from './patches.js';
 
 // Runs recorded before the check replay without it.
 const UNRECORDED_PATCH = 'onceflow-unrecorded-effects';
@@ -25,7 +26,7 @@ export function unrecordedSteps(
   undo: (execution: Execution) => ActivityCall,
 ): (known: string[]) => Promise<StepDefinition[]> {
   return async (known) => {
-    if (!patched(UNRECORDED_PATCH)) return [];
+    if (!onceflowPatched(UNRECORDED_PATCH)) return [];
     const scope = workflowInfo().workflowId;
     const found = await unrecordedEffects.executeWithOptions(
       { summary: `look for effects of ${scope} this run did not record` },
