@@ -11,6 +11,8 @@ describe('replay regression: recorded histories replay against the current workf
   // attribute upsert on every saga notification); workflows it started must still replay after an upgrade.
   // regular-steps-*: recorded before tools ran as local activities by default (every tool call an
   // activity task); they replay through the `onceflow-local-execution` patch.
+  // per-site-patches-*: recorded before runs recorded one patch at start (`startPatches`): they ask
+  // each onceflow patch where its change is.
   it('has the representative histories (happy path, compensation, approval, continue-as-new, reset)', () => {
     expect(files).toEqual(
       expect.arrayContaining([
@@ -26,6 +28,9 @@ describe('replay regression: recorded histories replay against the current workf
         'regular-steps-order-compensation.json',
         'regular-steps-agent-approval.json',
         'regular-steps-agent-reset-past-undo.json',
+        'per-site-patches-order-happy-path.json',
+        'per-site-patches-agent-approval.json',
+        'per-site-patches-agent-continue-as-new-last-run.json',
       ]),
     );
   });
