@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
+import { deleteInBatches } from '../db/batches.js';
 import { OnceflowError } from '../errors.js';
 import {
   BusinessError,
@@ -268,18 +269,14 @@ export class Ledger {
    * 1000), skipping rows locked by a running attempt and rows marked for a person. Returns how many.
    */
   async prune(options: { batchSize?: number } = {}): Promise<number> {
-    const batchSize = options.batchSize ?? 1000;
-    let total = 0;
-    for (;;) {
-      const { rowCount } = await this.pool.query(
-        `DELETE FROM idempotency_ledger WHERE key IN (
-           SELECT key FROM idempotency_ledger WHERE expires_at < $1 AND NOT needs_attention
-            ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
-        [this.now(), batchSize],
-      );
-      total += rowCount ?? 0;
-      if ((rowCount ?? 0) < batchSize) break;
-    }
+    const total = await deleteInBatches(
+      this.pool,
+      `DELETE FROM idempotency_ledger WHERE key IN (
+         SELECT key FROM idempotency_ledger WHERE expires_at < $1 AND NOT needs_attention
+          ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      [this.now()],
+      options.batchSize ?? 1000,
+    );
     await pruneApprovals(this.pool, this.now());
     return total;
   }

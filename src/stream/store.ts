@@ -1,5 +1,6 @@
 import type { PayloadCodec } from '@temporalio/common';
 import type pg from 'pg';
+import { deleteInBatches } from '../db/batches.js';
 import { inTransaction } from '../db/pool.js';
 import { seal, unseal, type SealedEncoding } from '../db/sealed.js';
 import type { StreamEvent, StreamEventInput } from './events.js';
@@ -130,17 +131,12 @@ export class TaskStream {
 
   /** Deletes events older than the retention (default 30 days), in batches. Returns how many. */
   async prune(options: { batchSize?: number; now?: Date } = {}): Promise<number> {
-    const batchSize = options.batchSize ?? 5000;
     const before = new Date((options.now ?? new Date()).getTime() - this.retentionMs);
-    let total = 0;
-    for (;;) {
-      const { rowCount } = await this.pool.query(
-        `DELETE FROM task_stream WHERE id IN (
-           SELECT id FROM task_stream WHERE created_at < $1 LIMIT $2)`,
-        [before, batchSize],
-      );
-      total += rowCount ?? 0;
-      if ((rowCount ?? 0) < batchSize) return total;
-    }
+    return deleteInBatches(
+      this.pool,
+      `DELETE FROM task_stream WHERE id IN (SELECT id FROM task_stream WHERE created_at < $1 LIMIT $2)`,
+      [before],
+      options.batchSize ?? 5000,
+    );
   }
 }

@@ -1,5 +1,6 @@
 import type { PayloadCodec } from '@temporalio/common';
 import type pg from 'pg';
+import { deleteInBatches } from '../db/batches.js';
 import { seal, unseal, type SealedEncoding } from '../db/sealed.js';
 import type { ConversationContext, Message, TranscriptRef } from '../tools/messages.js';
 import { chainOf } from './digest.js';
@@ -61,18 +62,14 @@ export class TranscriptStore {
 
   /** Deletes messages not written for the retention (default 30 days). Returns how many. */
   async prune(options: { batchSize?: number } = {}): Promise<number> {
-    const batchSize = options.batchSize ?? 5000;
     const before = new Date(this.now().getTime() - this.retentionMs);
-    let total = 0;
-    for (;;) {
-      const { rowCount } = await this.pool.query(
-        `DELETE FROM transcript_messages WHERE ctid IN (
-           SELECT ctid FROM transcript_messages WHERE updated_at < $1 LIMIT $2)`,
-        [before, batchSize],
-      );
-      total += rowCount ?? 0;
-      if ((rowCount ?? 0) < batchSize) return total;
-    }
+    return deleteInBatches(
+      this.pool,
+      `DELETE FROM transcript_messages WHERE ctid IN (
+         SELECT ctid FROM transcript_messages WHERE updated_at < $1 LIMIT $2)`,
+      [before],
+      options.batchSize ?? 5000,
+    );
   }
 
   private async write(conversationId: string, entries: [number, unknown][]): Promise<void> {

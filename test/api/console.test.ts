@@ -4,27 +4,22 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onceflowApi, startApi } from '../../src/api/index.js';
 import { auditPayments } from '../../src/sandbox/audit.js';
-import type { Message } from '../../src/tools/messages.js';
-import { transcriptQuery } from '../../src/workflows/index.js';
 import { ORDER_TASKS } from '../../examples/order-ops/tasks.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
+import { turnTexts as transcriptTexts } from '../support/transcript.js';
 import { agentTask } from './fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const STREAMED = 'agent-streamed-text';
 
-/** Each assistant message's text, by turn, from the workflow's own transcript. */
+/** The transcript's text per turn; the history is kept for diagnosis if the query fails. */
 async function turnTexts(env: TestEnv, id: string): Promise<string[]> {
-  const handle = env.client.workflow.getHandle(id);
-  const messages: Message[] = await handle.query(transcriptQuery).catch(async (err: unknown) => {
-    // Kept for diagnosis: once, under heavy load, this query failed with a nondeterminism error.
+  return transcriptTexts(env, id).catch(async (err: unknown) => {
     mkdirSync('test/artifacts', { recursive: true });
-    writeFileSync(`test/artifacts/${id}-history.json`, JSON.stringify(await handle.fetchHistory()));
+    const history = await env.client.workflow.getHandle(id).fetchHistory();
+    writeFileSync(`test/artifacts/${id}-history.json`, JSON.stringify(history));
     throw err;
   });
-  return messages
-    .filter((m) => m.role === 'assistant')
-    .map((m) => (m.content as { type: string; text?: string }[]).map((b) => b.text ?? '').join(''));
 }
 
 /** Fills the console's start form with an agent task's body and submits it; the task's ID. */

@@ -2,22 +2,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi } from '../../src/api/index.js';
 import { AesGcmCodec, taskEvents, type StreamEvent } from '../../src/client.js';
-import type { Message } from '../../src/tools/messages.js';
-import { transcriptQuery } from '../../src/workflows/index.js';
 import { ORDER_TASKS } from '../../examples/order-ops/tasks.js';
 import { agentTask } from '../api/fixtures.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
+import { turnTexts } from '../support/transcript.js';
 import { spawnWorkerProcess } from '../support/worker-process.js';
 
 const SCENARIO = 'agent-streamed-text';
-
-/** Each assistant message's text, by turn (1-based), from the workflow's own transcript. */
-async function turnTexts(env: TestEnv, id: string): Promise<string[]> {
-  const messages: Message[] = await env.client.workflow.getHandle(id).query(transcriptQuery);
-  return messages
-    .filter((m) => m.role === 'assistant')
-    .map((m) => (m.content as { type: string; text?: string }[]).map((b) => b.text ?? '').join(''));
-}
 
 /** The text a client shows from these events: deltas per turn, minus the attempts a retry discarded. */
 function shownText(events: StreamEvent[]): string[] {
