@@ -26,6 +26,9 @@ import { migrate } from './db/migrate.js';
 import { sourceBundlerOptions } from './dev/source-entries.js';
 import { createModelClient } from './model-client.js';
 import { Ledger } from './idempotency/ledger.js';
+import { createMcpActivities, type McpActivities, type McpServerResolver } from './mcp/activities.js';
+import { McpConnections, type McpConnectionsOptions } from './mcp/connections.js';
+import type { McpServerSpec } from './mcp/server-spec.js';
 import { TaskStream } from './stream/store.js';
 import { TranscriptStore } from './transcript/store.js';
 
@@ -62,6 +65,16 @@ export interface OnceflowOptions {
   ledger?: Ledger;
   /** A transcript store to share; default one on `pool`. */
   transcripts?: TranscriptStore;
+  /**
+   * The MCP servers agents may take tools from (`defineAgent({ mcp: [mcpServer({ server })] })`), by
+   * name: how to reach each (Streamable HTTP URL and headers, or a stdio command), or a resolver. They
+   * live on the worker, not in the agent, so URLs and credentials stay out of workflow history and
+   * differ per environment. Default none: an agent that names a server fails at start with
+   * `MCP_SERVER_CONFIG`.
+   */
+  mcp?: readonly McpServerSpec[] | McpServerResolver;
+  /** Options of the worker's MCP connections (client info, timeouts, listing cache). */
+  mcpConnections?: McpConnectionsOptions;
 }
 
 /**
@@ -76,8 +89,11 @@ export class OnceflowPlugin implements WorkerPlugin {
   /** The ledger every `effect()` of this worker records in. */
   readonly ledger: Ledger;
   /** The engine's activities, as registered. */
-  readonly activities: EngineActivities;
+  readonly activities: EngineActivities & McpActivities;
+  /** The worker's MCP clients, one per server, opened on first use and closed when the worker stops. */
+  readonly mcpConnections: McpConnections;
   private readonly options: OnceflowOptions;
+  private running = 0;
 
   constructor(options: OnceflowOptions) {
     this.options = options;
@@ -89,7 +105,8 @@ export class OnceflowPlugin implements WorkerPlugin {
       options.codec,
     );
     const retentionDays = options.retentionDays ?? config.ledgerRetentionDays;
-    this.activities = createEngineActivities({
+    this.mcpConnections = new McpConnections(options.mcpConnections);
+    const engine = createEngineActivities({
       pool: options.pool,
       ledger: this.ledger,
       transcripts,
@@ -101,6 +118,8 @@ export class OnceflowPlugin implements WorkerPlugin {
         maxTokens: options.model?.maxTokens ?? config.anthropicMaxTokens,
       },
     });
+    const mcp = createMcpActivities(options.mcp ?? [], this.mcpConnections, { ledger: this.ledger });
+    this.activities = { ...engine, ...mcp };
   }
 
   async configureWorker(options: WorkerOptions): Promise<WorkerOptions> {
@@ -138,10 +157,13 @@ export class OnceflowPlugin implements WorkerPlugin {
   }
 
   async runWorker(worker: Worker, next: (w: Worker) => Promise<void>): Promise<void> {
+    this.running++;
     try {
       await next(worker);
     } finally {
       await this.ledger.flush(); // the buffered replay/conflict counters
+      // stdio servers exit with the last worker that shares this plugin
+      if (--this.running === 0) await this.mcpConnections.close();
     }
   }
 }
@@ -186,6 +208,16 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
 }
 
 export type { EngineActivities } from './activities/engine.js';
+export {
+  createMcpActivities,
+  type McpActivities,
+  type McpServerResolver,
+  type McpUndoResult,
+} from './mcp/activities.js';
+export { callMcpTool, type McpCallResult, type McpToolResult } from './mcp/call.js';
+export { McpConnections, type McpConnectionsOptions } from './mcp/connections.js';
+export type { McpHttpTransportSpec, McpServerSpec, McpStdioTransportSpec } from './mcp/server-spec.js';
+export { INTENT_KEY_META, REPLAYED_META } from './mcp/meta.js';
 /**
  * Applies ordered `NNN_name.sql` files once each: onceflow's own by default (the plugin does, unless
  * `migrate: false`), or your application's with `{ dir, table }` (its own record table).

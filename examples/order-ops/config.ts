@@ -16,6 +16,10 @@ export interface OrderConfig extends Config {
   emailLookupUrl: string | undefined;
   /** `MAIL_FROM`, default `onceflow <orders@onceflow.local>`. */
   mailFrom: string;
+  /** `SUPPORT_DESK_MCP_URL`: the support desk's MCP endpoint (Streamable HTTP). Unset: the sandbox ticket desk. */
+  supportDeskMcpUrl: string | undefined;
+  /** `SUPPORT_DESK_MCP_TOKEN`: sent as `Authorization: Bearer …` to that endpoint. */
+  supportDeskMcpToken: string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -32,5 +36,7 @@ export function loadOrderConfig(env: Env = process.env): OrderConfig {
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
     emailLookupUrl: url(env, 'EMAIL_LOOKUP_URL', ['http:', 'https:']),
     mailFrom: str(env, 'MAIL_FROM') ?? 'onceflow <orders@onceflow.local>',
+    supportDeskMcpUrl: url(env, 'SUPPORT_DESK_MCP_URL', ['http:', 'https:']),
+    supportDeskMcpToken: str(env, 'SUPPORT_DESK_MCP_TOKEN'),
   };
 }

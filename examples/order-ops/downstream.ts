@@ -5,6 +5,7 @@ import SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import { ConfigError } from 'onceflow';
 import { createModelClient, describeModelClient, type SandboxEndpoints } from 'onceflow/testing';
 import Stripe from 'stripe';
+import type { McpServerSpec } from 'onceflow/worker';
 import type { OrderConfig } from './config.js';
 
 /** The real clients activities talk to the outside world with; built once per worker process. */
@@ -18,6 +19,8 @@ export interface OrderDownstream {
   mailFrom: string;
   model: string;
   maxTokens: number;
+  /** The support desk's MCP server (the `desk` of the support agent); undefined when none is reachable. */
+  supportDesk: McpServerSpec | undefined;
   /** Where each client points, for logs. */
   describe: string[];
 }
@@ -123,9 +126,25 @@ export function createDownstreamClients(
   const anthropic = createModelClient(config, sandbox?.modelBaseUrl);
   describe.push(describeModelClient(config, sandbox?.modelBaseUrl));
 
+  const deskUrl = config.supportDeskMcpUrl ?? sandbox?.mcpUrl;
+  const supportDesk: McpServerSpec | undefined = deskUrl
+    ? {
+        name: 'desk',
+        transport: {
+          type: 'http',
+          url: deskUrl,
+          ...(config.supportDeskMcpToken
+            ? { headers: { authorization: `Bearer ${config.supportDeskMcpToken}` } }
+            : {}),
+        },
+      }
+    : undefined;
+  describe.push(`support desk (MCP): ${deskUrl ?? 'none'}`);
+
   return {
     stripe,
     mailer,
+    supportDesk,
     anthropic,
     emailLookupUrl: config.emailLookupUrl ?? (config.smtpUrl ? undefined : sandbox?.emailLookupUrl),
     mailFrom: config.mailFrom,

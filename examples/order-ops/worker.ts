@@ -14,7 +14,14 @@ import {
 import { ConfigError } from 'onceflow';
 import { connectClient, ensurePruneSchedule, resolveCodec, temporalConnectionOptions } from 'onceflow/client';
 import { readSandboxEndpoints, type SandboxEndpoints } from 'onceflow/testing';
-import { createPool, createWorker, migrate, onceflow, type OnceflowPlugin } from 'onceflow/worker';
+import {
+  createPool,
+  createWorker,
+  migrate,
+  onceflow,
+  type McpServerSpec,
+  type OnceflowPlugin,
+} from 'onceflow/worker';
 import { Ledger } from 'onceflow/activity';
 import type pg from 'pg';
 import { createOrderActivities } from './activities/index.js';
@@ -50,6 +57,11 @@ export function buildOrderDeps(
   };
 }
 
+/** The MCP servers the example's agents use, as the plugin's `mcp` option takes them. */
+export function orderMcpServers(deps: OrderDeps): McpServerSpec[] {
+  return deps.downstream.supportDesk ? [deps.downstream.supportDesk] : [];
+}
+
 /** Options of {@link createOrderWorker}. */
 export interface CreateOrderWorkerOptions {
   connection: NativeConnection;
@@ -72,6 +84,7 @@ export async function createOrderWorker(options: CreateOrderWorkerOptions): Prom
     model: { model: deps.downstream.model, maxTokens: deps.downstream.maxTokens },
     codec: options.codec,
     migrate: false,
+    mcp: orderMcpServers(deps),
   });
   return createWorker({
     connection: options.connection,

@@ -81,4 +81,9 @@ export interface LedgerOptions {
 export type StepOutcome =
   | { status: 'performed'; result: unknown }
   | { status: 'not_performed'; reason: string }
-  | { status: 'unknown' };
+  /**
+   * `lastError`: the code an attempt released the claim with (`MCP_TOOL_ERROR`, a transient failure),
+   * absent when the attempt crashed without one: lets a compensation tell "the downstream said no" from
+   * "nobody knows".
+   */
+  | { status: 'unknown'; lastError?: string };

@@ -233,7 +233,10 @@ export class Ledger {
     ) {
       throw new KeyInUseError(stepKey, row.lease_expires_at);
     }
-    return { status: 'unknown' };
+    // Only a released claim's error is the last attempt's: a take-over keeps the row's old error, and
+    // an attempt that crashed after it left its lease set.
+    const lastError = row.lease_expires_at === null ? row.error?.code : undefined;
+    return lastError ? { status: 'unknown', lastError } : { status: 'unknown' };
   }
 
   /**

@@ -114,6 +114,29 @@ async function checkDigest(
   if (current !== expected) throw new McpToolListChangedError(conn.name, input.tool, expected, current);
 }
 
+/** The error a keyed call's `isError` answer is recorded with (see {@link callMcpTool}). */
+export function toolErrorOf(result: McpToolResult, context: { server: string; tool: string }): McpToolError {
+  return new McpToolError(result.text.slice(0, 1000) || 'the tool answered isError', context);
+}
+
+/**
+ * Sends one `tools/call` carrying `key` in `_meta["dev.onceflow/intent-key"]`, after checking the tool's
+ * digest, and returns the answer (an `isError` one included). No ledger: for use inside `effect()`.
+ */
+export async function sendKeyed(
+  conn: McpConnection,
+  input: McpCallInput,
+  key: string,
+  request: McpRequestOptions,
+): Promise<McpToolResult> {
+  await checkDigest(conn, input, request);
+  const raw = await conn.callTool(
+    { name: input.tool, arguments: input.arguments, _meta: { [INTENT_KEY_META]: key } },
+    request,
+  );
+  return toToolResult(raw);
+}
+
 /**
  * Calls one MCP tool, inside an activity.
  *
@@ -174,15 +197,10 @@ export async function callMcpTool(
     const done = await effect(
       intent,
       async ({ key }) => {
-        await checkDigest(conn, input, request);
-        const raw = await conn.callTool(
-          { name: input.tool, arguments: input.arguments, _meta: { [INTENT_KEY_META]: key } },
-          request,
-        );
-        const result = toToolResult(raw);
+        const result = await sendKeyed(conn, input, key, request);
         if (result.isError) {
           refused = result;
-          throw new McpToolError(result.text.slice(0, 1000) || 'the tool answered isError', context);
+          throw toolErrorOf(result, context);
         }
         return result;
       },

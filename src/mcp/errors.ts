@@ -15,6 +15,7 @@ export const MCP_ERROR_CODES = {
   toolListChanged: 'MCP_TOOL_LIST_CHANGED',
   serverConfig: 'MCP_SERVER_CONFIG',
   toolError: 'MCP_TOOL_ERROR',
+  compensationArguments: 'MCP_COMPENSATION_ARGUMENTS',
 } as const;
 
 /** Where an MCP failure happened. */
@@ -83,6 +84,8 @@ export class McpToolListChangedError extends McpFailureError {
   static readonly CODE = MCP_ERROR_CODES.toolListChanged;
   readonly code = McpToolListChangedError.CODE;
   readonly retryable = false;
+  /** The model is told the tool cannot be used in this session, and can carry on without it. */
+  override readonly toldToModel = true;
   /** The tool digest the session recorded. */
   readonly expectedDigest: string;
   /** The tool's digest on the server now; `null` when the tool is no longer listed. */
@@ -127,4 +130,15 @@ export class McpToolError extends McpFailureError {
   readonly code = McpToolError.CODE;
   readonly retryable = false;
   override readonly toldToModel = true;
+}
+
+/**
+ * A compensation's arguments could not be built: a `$result` or `$arguments` path names nothing in the
+ * step's recorded result or arguments. Terminal: the saga marks the step for a person, with the path
+ * and what was there, rather than calling the undoing tool with a guess.
+ */
+export class McpCompensationArgumentsError extends McpFailureError {
+  static readonly CODE = MCP_ERROR_CODES.compensationArguments;
+  readonly code = McpCompensationArgumentsError.CODE;
+  readonly retryable = false;
 }

@@ -134,6 +134,8 @@ export interface SandboxEndpoints {
   smtpUrl: string;
   emailLookupUrl: string;
   modelBaseUrl: string;
+  /** The MCP ticket desk's endpoint; absent in files written before it existed. */
+  mcpUrl?: string;
 }
 
 /** The endpoints of running sandboxes. */
@@ -143,6 +145,7 @@ export function sandboxEndpoints(a: SandboxAddresses): SandboxEndpoints {
     smtpUrl: a.smtp.url,
     emailLookupUrl: a.emailApi.url,
     modelBaseUrl: a.model.baseURL,
+    ...(a.mcp ? { mcpUrl: a.mcp.url } : {}),
   };
 }
 

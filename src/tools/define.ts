@@ -113,7 +113,13 @@ export interface BoundCompensation {
 export interface PreparedCall {
   /** The validated input (zod output). */
   input: unknown;
+  /** What the intent key and fingerprint are derived from (the identity and stable fields' values). */
   activityInput: object;
+  /**
+   * What the activity receives as its input when it is not `activityInput` itself (an MCP tool sends
+   * the server, tool name and digest along with the arguments the key is derived from).
+   */
+  request?: object;
   summary: string;
   /** Why a person must approve it, under the agent's policy. */
   approvalReason: (policy: unknown) => string | undefined;

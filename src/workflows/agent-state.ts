@@ -3,6 +3,8 @@ import type { Duration } from '@temporalio/common';
 import type { Message, TokenUsage } from '../tools/messages.js';
 import type { Intent, IntentApproval } from '../tools/effects.js';
 import type { SagaState } from './saga.js';
+import type { McpToolList } from '../mcp/tool-info.js';
+import type { McpServerReport } from './mcp-tools.js';
 
 /**
  * Outcome of one tool call, as shown by the `toolCalls` query and sent back to the model. `undone`:
@@ -20,6 +22,8 @@ export interface ToolCallRecord {
   /** Workflow-clock milliseconds from dispatch to result. */
   latencyMs: number;
   error?: string;
+  /** The failure's code when the call failed with one (`IDEMPOTENCY_KEY_REUSED`, `MCP_TOOL_LIST_CHANGED`, …). */
+  code?: string;
 }
 
 /**
@@ -53,6 +57,8 @@ export interface CarriedState {
    * after a continue-as-new keeps its approval. Absent in runs from before 0.2.
    */
   approvals?: [string, IntentApproval][];
+  /** The MCP tool listings the session recorded at its start: later runs offer the same tools. */
+  mcp?: McpToolList[];
 }
 
 export interface TurnUsage extends TokenUsage {
@@ -162,3 +168,12 @@ export const agentStatusQuery = defineQuery<{
 export const approveUpdate = defineUpdate<PendingApproval, [ApprovalArgs]>('approve');
 /** Deny the pending call; the model is told. Rejected when nothing waits for approval. */
 export const denyUpdate = defineUpdate<PendingApproval, [ApprovalArgs]>('deny');
+
+/**
+ * The MCP tools of an agent session: per server, the listing's digest, the tools offered (with the
+ * arguments that key them) and those withheld; and every call refused because its tool changed on the
+ * server since the session listed it.
+ */
+export const mcpToolsQuery = defineQuery<{ servers: McpServerReport[]; changed: ToolCallRecord[] }>(
+  'mcpTools',
+);

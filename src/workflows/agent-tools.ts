@@ -204,13 +204,13 @@ export class ToolRunner {
     if (def.kind === 'read_only') {
       try {
         const result = await this.reads.call(this.executionOf(def), activity, prepCall.summary, [
-          prepCall.activityInput,
+          prepCall.request ?? prepCall.activityInput,
         ]);
         this.record(turn, call, started, 'read');
         return reply(JSON.stringify(result ?? null));
       } catch (err) {
-        const { message } = failureOf(err);
-        this.record(turn, call, started, 'error', { error: message });
+        const { message, type } = failureOf(err);
+        this.record(turn, call, started, 'error', { error: message, ...(type ? { code: type } : {}) });
         return reply(`${def.name} failed: ${message}`, true);
       }
     }
@@ -261,7 +261,7 @@ export class ToolRunner {
     try {
       const done = (await this.registeredStep(def, prepCall, call, intent, () =>
         this.effects.call(execution, activity, `${prepCall.summary} · ${shortKey(intent.key)}`, [
-          { intent, input: prepCall.activityInput },
+          { intent, input: prepCall.request ?? prepCall.activityInput },
         ]),
       )) as EffectResult<unknown>;
       if (done.outcome === 'replayed') this.duplicatesPrevented++;
@@ -275,11 +275,19 @@ export class ToolRunner {
     } catch (err) {
       const failure = failureOf(err);
       if (!failure.toldToModel || failure.type === undefined) {
-        this.record(turn, call, started, 'error', { key: intent.key, error: failure.message });
+        this.record(turn, call, started, 'error', {
+          key: intent.key,
+          error: failure.message,
+          ...(failure.type ? { code: failure.type } : {}),
+        });
         throw err;
       }
       const outcome = outcomeOf(failure.type);
-      this.record(turn, call, started, outcome, { key: intent.key, error: failure.message });
+      this.record(turn, call, started, outcome, {
+        key: intent.key,
+        error: failure.message,
+        code: failure.type,
+      });
       return reply(toldText(def.name, outcome, errorBody(failure)), true);
     }
   }

@@ -31,6 +31,7 @@ import { chainOf, linkMessage } from '../transcript/digest.js';
 import { TranscriptGapError } from '../transcript/errors.js';
 import {
   agentStatusQuery,
+  mcpToolsQuery,
   toolCallsQuery,
   transcriptQuery,
   usageQuery,
@@ -58,6 +59,11 @@ import { reconcileBeforeComplete } from './reconcile.js';
 import { describeError, Saga, sagaStateQuery, sagaStateUpserter } from './saga.js';
 import { CUSTOMER, DUPLICATES_PREVENTED, TASK_KIND, TASK_STATUS } from './search-attributes.js';
 import { onceflowPatched, startPatches } from './patches.js';
+import { mcpServer, type McpServerUse } from '../mcp/declare.js';
+import type { McpActivities } from '../mcp/activities.js';
+import type { McpToolList } from '../mcp/tool-info.js';
+import { buildMcpTools, MCP_TOOL_LIST_CHANGED, type McpServerReport } from './mcp-tools.js';
+import { mcpListCall } from './options.js';
 
 /** An agent: its prompt, tools, limits and approval policy. See {@link defineAgent}. */
 export interface AgentDefinition<I extends AgentInput = AgentInput, P = unknown> {
@@ -90,6 +96,14 @@ export interface AgentDefinition<I extends AgentInput = AgentInput, P = unknown>
    * and status only.
    */
   stream?: boolean;
+  /**
+   * MCP servers whose tools the agent offers next to `tools`, each declared with {@link mcpServer}: which
+   * tools are effects, the arguments that make their intent keys, which tool undoes them. A session
+   * lists each server's tools once, at its start, in an activity, and keeps the listing in its state
+   * (replay and continue-as-new never list again); a tool that changed on the server since is refused
+   * when called, and the model told. The servers' transports are the worker's (`onceflow({ mcp })`).
+   */
+  mcp?: readonly McpServerUse<P>[];
 }
 
 /** Activity options with the task's start-to-close timeout, when it sets one. */
@@ -142,6 +156,19 @@ function finalText(content: AssistantBlock[]): string {
     .join('\n');
 }
 
+/** Lists each server's tools, in parallel: one activity per server, recorded in history. */
+async function listMcpServers<P>(uses: readonly McpServerUse<P>[]): Promise<McpToolList[]> {
+  if (uses.length === 0) return [];
+  const mcp = proxyActivities<McpActivities>(mcpListCall);
+  return Promise.all(
+    uses.map((use) =>
+      mcp.mcpListTools.executeWithOptions({ summary: `list MCP tools of ${use.server}` }, [
+        { server: use.server },
+      ]),
+    ),
+  );
+}
+
 /** The workflow {@link defineAgent} returns. */
 export type AgentWorkflow<I extends AgentInput = AgentInput> = (input: I) => Promise<AgentResult>;
 
@@ -166,6 +193,9 @@ export function defineAgent<I extends AgentInput, P = unknown>(
   const tools = new Map(definition.tools.map((t) => [t.name, t] as const));
   if (tools.size !== definition.tools.length)
     throw new TypeError(`agent ${definition.name}: duplicate tool names`);
+  const servers = (definition.mcp ?? []).map((use) => mcpServer(use).server);
+  if (new Set(servers).size !== servers.length)
+    throw new TypeError(`agent ${definition.name}: an MCP server is declared twice`);
   const schemas = definition.tools.map((t) => t.schema());
   const workflow = (input: I) => runAgent(definition, tools, schemas, input);
   Object.defineProperty(workflow, 'name', { value: definition.name });
@@ -175,7 +205,7 @@ export function defineAgent<I extends AgentInput, P = unknown>(
 async function runAgent<I extends AgentInput, P>(
   definition: AgentDefinition<I, P>,
   toolMap: ReadonlyMap<string, Tool>,
-  schemas: ToolSchema[],
+  baseSchemas: ToolSchema[],
   input: I,
 ): Promise<AgentResult> {
   startPatches(); // first: before any local activity of this workflow task
@@ -187,13 +217,9 @@ async function runAgent<I extends AgentInput, P>(
   let stored = carried?.transcriptStored ?? 0;
   const system =
     input.system ?? (typeof definition.system === 'function' ? definition.system(input) : definition.system);
-  const context: ConversationContext = { system, tools: schemas };
-  // Digest of the context and the whole transcript, extended as messages are added.
-  let chain = chainOf([context, ...messages]);
-  const push = (message: Message) => {
-    messages.push(message);
-    chain = linkMessage(chain, message);
-  };
+  // This session's tools: the agent's, and (after listing) its MCP servers'. A copy: the definition's
+  // map is shared by every workflow of the worker.
+  const sessionTools = new Map(toolMap);
   let turn = carried?.turn ?? 0;
   let turnsThisRun = 0;
   let status: AgentStatus = 'running';
@@ -213,7 +239,7 @@ async function runAgent<I extends AgentInput, P>(
     onWaiting: (waiting) => setStatus(waiting ? 'waiting_approval' : 'running'),
   });
   const tools = new ToolRunner({
-    tools: toolMap,
+    tools: sessionTools,
     saga,
     policy: definition.policy?.(input),
     execution: definition.execution ?? DEFAULT_EXECUTION,
@@ -227,9 +253,6 @@ async function runAgent<I extends AgentInput, P>(
     approve: (call, def, summary, reason, intent) =>
       desk.ask({ id: call.id, tool: def.name, summary, reason, intent }),
   });
-  if (carried)
-    tools.restore(carried.toolCalls, carried.steps, carried.duplicatesPrevented, carried.approvals ?? []);
-
   const setStatus = (next: AgentStatus) => {
     status = next;
     upsertSearchAttributes([{ key: TASK_STATUS, value: next }]);
@@ -239,12 +262,36 @@ async function runAgent<I extends AgentInput, P>(
   setHandler(usageQuery, () => summarizeUsage(usage));
   setHandler(sagaStateQuery, () => saga.state());
   setHandler(agentStatusQuery, () => ({ status, turn, pendingApproval: desk.pending() }));
+  let mcpServers: McpServerReport[] = [];
+  setHandler(mcpToolsQuery, () => ({
+    servers: mcpServers,
+    changed: tools.records.filter((r) => r.code === MCP_TOOL_LIST_CHANGED),
+  }));
   upsertSearchAttributes([
     { key: TASK_KIND, value: 'agent' },
     { key: TASK_STATUS, value: 'running' },
-    { key: DUPLICATES_PREVENTED, value: tools.duplicatesPrevented },
+    { key: DUPLICATES_PREVENTED, value: carried?.duplicatesPrevented ?? 0 },
     ...(input.customerId ? [{ key: CUSTOMER, value: input.customerId }] : []),
   ]);
+
+  // MCP tools: listed once per session, before its first turn; later runs reuse the listing.
+  const mcpLists: McpToolList[] = carried?.mcp ?? (await listMcpServers(definition.mcp ?? []));
+  let schemas = baseSchemas;
+  if (definition.mcp?.length) {
+    const mcp = buildMcpTools(definition.mcp, mcpLists, new Set(toolMap.keys()));
+    for (const tool of mcp.tools) sessionTools.set(tool.name, tool);
+    schemas = [...baseSchemas, ...mcp.tools.map((t) => t.schema())];
+    mcpServers = mcp.servers;
+  }
+  if (carried)
+    tools.restore(carried.toolCalls, carried.steps, carried.duplicatesPrevented, carried.approvals ?? []);
+  const context: ConversationContext = { system, tools: schemas };
+  // Digest of the context and the whole transcript, extended as messages are added.
+  let chain = chainOf([context, ...messages]);
+  const push = (message: Message) => {
+    messages.push(message);
+    chain = linkMessage(chain, message);
+  };
 
   const model = proxyActivities<EngineActivities>(modelCall);
   const scenario = {
@@ -330,6 +377,7 @@ async function runAgent<I extends AgentInput, P>(
             runs: (carried?.runs ?? 1) + 1,
             transcriptStored: stored,
             approvals: tools.approvalsGiven(),
+            ...(mcpLists.length > 0 ? { mcp: mcpLists } : {}),
           },
         });
       }

@@ -42,3 +42,12 @@ export {
   type StepRecord,
   type ToolStepOptions,
 } from './tool-step.js';
+export {
+  mcpServer,
+  type McpArgument,
+  type McpCompensation,
+  type McpServerUse,
+  type McpToolDeclaration,
+} from '../mcp/declare.js';
+export { MCP_TOOL_DECLARATION, MCP_TOOL_LIST_CHANGED, type McpServerReport } from './mcp-tools.js';
+export { MCP_ERROR_CODES } from '../mcp/errors.js';

@@ -81,3 +81,17 @@ export const localReadCall: LocalActivityOptions = {
   startToCloseTimeout: '5 seconds',
   retry: READ_RETRY,
 };
+
+/**
+ * Listing an MCP server's tools at a session's start: a stdio server may take seconds to spawn; a
+ * server that is down is retried for about a minute before the session fails (nothing was done yet).
+ */
+export const mcpListCall: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    maximumAttempts: 8,
+  },
+};

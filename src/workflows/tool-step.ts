@@ -162,7 +162,7 @@ export async function toolStep<T>(
   });
   const run = async () =>
     (await effects.call(execution, tool.activity!, `${call.summary} · ${shortKey(intent.key)}`, [
-      { intent, input: call.activityInput },
+      { intent, input: call.request ?? call.activityInput },
     ])) as EffectResult<T>;
   const compensation = call.compensation?.(intent.key);
   if (!compensation) return run();

@@ -12,7 +12,7 @@ import type pg from 'pg';
 import { inject } from 'vitest';
 import { createOrderActivities } from '../../examples/order-ops/activities/index.js';
 import { loadOrderConfig } from '../../examples/order-ops/config.js';
-import { buildOrderDeps, type OrderDeps } from '../../examples/order-ops/worker.js';
+import { buildOrderDeps, orderMcpServers, type OrderDeps } from '../../examples/order-ops/worker.js';
 import { createPool } from '../../src/db/pool.js';
 import type { Ledger } from '../../src/idempotency/ledger.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
@@ -54,6 +54,7 @@ export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestE
     smtpUrl: addresses.smtp.url,
     emailLookupUrl: addresses.emailApi.url,
     modelBaseUrl: addresses.model.baseURL,
+    mcpUrl: addresses.mcp.url,
   });
   const env = await createEngineEnv({
     temporalAddress: inject('temporalAddress'),
@@ -66,6 +67,7 @@ export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestE
     plugin: {
       ledger: deps.ledger,
       model: { model: deps.downstream.model, maxTokens: deps.downstream.maxTokens },
+      mcp: orderMcpServers(deps),
     },
     ...(options.codec ? { codec: options.codec } : {}),
   });

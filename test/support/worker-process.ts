@@ -9,7 +9,7 @@ import type { SandboxAddresses } from '../../src/sandbox/index.js';
 export function spawnWorkerProcess(
   taskQueue: string,
   sandbox: SandboxAddresses,
-  extra: { METRICS_PORT?: string } = {},
+  extra: { METRICS_PORT?: string; ONCEFLOW_CODEC_KEY?: string } = {},
 ): WorkerProcess {
   const sandboxFile = join(tmpdir(), `onceflow-sandbox-${taskQueue}.json`);
   writeFileSync(sandboxFile, JSON.stringify(sandbox));
