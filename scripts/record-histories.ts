@@ -21,7 +21,7 @@ import { startSandbox } from '../src/sandbox/index.js';
 import { loadOrderConfig } from '../examples/order-ops/config.js';
 import { migrateOrderTables } from '../examples/order-ops/db.js';
 import { buildOrderDeps, createOrderWorker } from '../examples/order-ops/worker.js';
-import { agentWorkflow, orderWorkflow } from '../examples/order-ops/workflows.js';
+import { agentWorkflow, orderWorkflow, supportAgent } from '../examples/order-ops/workflows.js';
 import { approveUpdate, agentStatusQuery } from '../src/workflows/index.js';
 
 const OUT = join(import.meta.dirname, '..', 'test', 'fixtures', 'histories');
@@ -41,6 +41,7 @@ const deps = buildOrderDeps(loadOrderConfig({}), pool, {
   smtpUrl: a.smtp.url,
   emailLookupUrl: a.emailApi.url,
   modelBaseUrl: a.model.baseURL,
+  mcpUrl: a.mcp.url,
 });
 const native = await NativeConnection.connect({ address: stack.temporalAddress });
 const worker = await createOrderWorker({
@@ -166,6 +167,25 @@ try {
     .result();
   if (after.saga.steps.some((s) => s.status !== 'undone')) throw new Error('steps not undone after reset');
   await save('agent-reset-past-undo', 'agent-reset-past-undo', undoneRun ?? undefined);
+
+  // The support agent's MCP tools: listed at the start of the first run, a ticket opened, continue-as-new,
+  // then abort_task in the next run undoes the ticket through delete_ticket (mcpUndoTool).
+  const support = await client.workflow.start(supportAgent, {
+    ...tq,
+    workflowId: 'support-mcp',
+    args: [
+      {
+        prompt: 'Open a ticket: ticket_ref=T-fixture customer_id=cust_support, the parcel is late.',
+        scenario: 'desk-ticket-then-abort',
+        continueAsNewAfterTurns: 1,
+      },
+    ],
+  });
+  const supportResult = await support.result();
+  if (supportResult.status !== 'compensated')
+    throw new Error(`support fixture ended ${supportResult.status}`);
+  await save('support-mcp-first-run', 'support-mcp', support.firstExecutionRunId);
+  await save('support-mcp-last-run', 'support-mcp');
 } finally {
   worker.shutdown();
   await running;

@@ -1,11 +1,13 @@
 /**
  * The task kinds of the order example, as its backend starts them (`POST /tasks`, `onceflow run`):
- * `agent` (a prompt for the order agent) and `order` (the order saga, no model).
+ * `agent` (a prompt for the order agent), `order` (the order saga, no model) and `support` (a prompt for
+ * the support agent, whose tools come from the support desk's MCP server).
  */
 import { agentTask, defineTask, type TaskKind } from 'onceflow/client';
 import { z } from 'zod';
 import { agentWorkflow } from './agent.js';
 import { orderWorkflow } from './order-saga.js';
+import { supportAgent } from './support-agent.js';
 
 const reference = z
   .string()
@@ -59,6 +61,19 @@ export const orderTaskKind = defineTask({
   summary: ({ order }) => `order ${order.orderId} for ${order.customerId}`,
 });
 
+/** `{"kind": "support", "prompt": …, "approveTickets"?: …}`: a task for the support agent (MCP desk tools). */
+export const supportTaskKind = agentTask(supportAgent, {
+  kind: 'support',
+  extend: {
+    approveTickets: z
+      .boolean()
+      .optional()
+      .describe('Tickets of this task wait for a person to approve them.'),
+  },
+  description:
+    "A support task: a prompt for the support agent, whose tools are the support desk's MCP tools.",
+});
+
 /** What the order example's API and CLI start. */
-export const ORDER_TASKS: readonly TaskKind[] = [agentTaskKind, orderTaskKind];
+export const ORDER_TASKS: readonly TaskKind[] = [agentTaskKind, orderTaskKind, supportTaskKind];
 export default ORDER_TASKS;

@@ -231,4 +231,25 @@ describe('supportAgent: MCP tools as durable, keyed, compensatable tools', () =>
       await admin('/__admin/tools', { variant: 'v1' });
     }
   });
+
+  it('continue-as-new carries the listing and the MCP step: the next run neither lists again nor forgets to undo', async () => {
+    const t = task('desk-ticket-then-abort', { continueAsNewAfterTurns: 1 });
+    const handle = await env.client.workflow.start(supportAgent, {
+      taskQueue: env.taskQueue,
+      workflowId: t.workflowId,
+      args: [t.input],
+    });
+    const result = await handle.result();
+    expect(result.status).toBe('compensated');
+    expect((await tickets(t.ticketRef))[0]?.status).toBe('deleted');
+    const first =
+      (await env.client.workflow.getHandle(t.workflowId, handle.firstExecutionRunId).fetchHistory()).events ??
+      [];
+    const last = (await handle.fetchHistory()).events ?? [];
+    expect(activityCalls(first).filter((c) => c.type === 'mcpListTools')).toHaveLength(1);
+    expect(activityCalls(last).filter((c) => c.type === 'mcpListTools')).toHaveLength(0);
+    // The undo ran in the later run, from the step the first run carried.
+    expect(activityCalls(last).filter((c) => c.type === 'mcpUndoTool')).toHaveLength(1);
+    expect((await handle.query(mcpToolsQuery)).servers[0]?.offered).toHaveLength(4);
+  });
 });

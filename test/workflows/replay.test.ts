@@ -13,7 +13,9 @@ describe('replay regression: recorded histories replay against the current workf
   // activity task); they replay through the `onceflow-local-execution` patch.
   // per-site-patches-*: recorded before runs recorded one patch at start (`startPatches`): they ask
   // each onceflow patch where its change is.
-  it('has the representative histories (happy path, compensation, approval, continue-as-new, reset)', () => {
+  // support-mcp-*: an agent with MCP tools, listed in its first run, carried by continue-as-new, and a
+  // ticket undone through another MCP tool in the last run.
+  it('has the representative histories (happy path, compensation, approval, continue-as-new, reset, MCP)', () => {
     expect(files).toEqual(
       expect.arrayContaining([
         'order-happy-path.json',
@@ -31,6 +33,8 @@ describe('replay regression: recorded histories replay against the current workf
         'per-site-patches-order-happy-path.json',
         'per-site-patches-agent-approval.json',
         'per-site-patches-agent-continue-as-new-last-run.json',
+        'support-mcp-first-run.json',
+        'support-mcp-last-run.json',
       ]),
     );
   });
