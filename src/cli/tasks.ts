@@ -37,10 +37,13 @@ interface RunOptions {
   input?: string;
   tasks?: string;
   customer?: string;
-  scenario: string;
+  scenario?: string;
   id?: string;
   json?: boolean;
 }
+
+/** The embedded model's scenario of an agent task that names none: the order agent's demo. */
+const DEFAULT_SCENARIO = 'agent-happy-path';
 
 /** `--input`: a JSON object, inline or `@file`. */
 function readInput(input: string | undefined): Record<string, unknown> {
@@ -198,8 +201,7 @@ export function registerTaskCommands(program: Command): void {
     .option('--customer <id>', 'the customer the task acts for (agent kinds)')
     .option(
       '--scenario <name>',
-      'scripted sandbox scenario of the embedded model (agent kinds)',
-      'agent-happy-path',
+      "scripted sandbox scenario of the embedded model (agent kinds); default the input's, else agent-happy-path",
     )
     .option(
       '--id <taskId>',
@@ -215,11 +217,14 @@ export function registerTaskCommands(program: Command): void {
             `--kind: expected one of ${tasks.map((k) => k.kind).join(', ')}${opts.kind ? `, got ${opts.kind}` : ''}`,
           );
         }
+        const input = readInput(opts.input);
+        // The flag wins over the input's scenario, which wins over the order agent's default.
+        const scenario = opts.scenario ?? input.scenario ?? DEFAULT_SCENARIO;
         const body: CreateTask = {
-          ...readInput(opts.input),
+          ...input,
           kind: kind.kind,
           ...(prompt !== undefined ? { prompt } : {}),
-          ...(kind.agent ? { scenario: opts.scenario } : {}),
+          ...(kind.agent ? { scenario } : {}),
           ...(opts.customer ? { customerId: opts.customer } : {}),
         };
         const receipt = await startTask({ ...(await service(ctx)), tasks }, body, {

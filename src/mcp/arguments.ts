@@ -11,7 +11,8 @@ export interface StepRecord {
 function at(root: unknown, path: string): unknown {
   let value = root;
   for (const part of path.split('.')) {
-    if (value === null || typeof value !== 'object') return undefined;
+    // Own properties only: `constructor` or `__proto__` in a path names nothing.
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, part)) return undefined;
     value = (value as Record<string, unknown>)[part];
   }
   return value;
@@ -49,7 +50,9 @@ export function resolveArguments(
       const found = fromResult ? (view ? at(view, path) : undefined) : at(step.arguments, path);
       if (found === undefined)
         throw new McpCompensationArgumentsError(
-          `compensation argument ${field}: ${fromResult ? 'the step result' : "the step's arguments"} ha${fromResult && !view ? 've none' : `s nothing at ${path}`}`,
+          fromResult && !view
+            ? `compensation argument ${field}: the step has no recorded result to read ${path} from`
+            : `compensation argument ${field}: ${fromResult ? "the step's result has" : "the step's arguments have"} nothing at ${path}`,
           context,
         );
       return found;

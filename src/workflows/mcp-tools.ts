@@ -40,6 +40,11 @@ function propertiesOf(info: McpToolInfo): string[] {
   return props && typeof props === 'object' ? Object.keys(props) : [];
 }
 
+function requiredOf(info: McpToolInfo): string[] {
+  const required = info.inputSchema.required;
+  return Array.isArray(required) ? required.filter((f): f is string => typeof f === 'string') : [];
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -71,15 +76,30 @@ export function buildMcpTools<P>(
     for (const name of Object.keys(declared))
       if (!byName.has(name))
         problems.push(`${use.server}: declared tool ${name} is not listed by the server`);
+    for (const name of use.only ?? [])
+      if (!byName.has(name)) problems.push(`${use.server}: ${name} (in only) is not listed by the server`);
     for (const info of list.tools) {
       const decl = declared[info.name];
+      const props = propertiesOf(info);
+      // Every declaration is checked against the listing, offered or not: a wrong one stays wrong.
+      const undeclaredArgs = [...(decl?.identity ?? []), ...(decl?.stable ?? [])].filter(
+        (f) => !props.includes(f),
+      );
+      if (undeclaredArgs.length > 0) {
+        problems.push(
+          `${use.server}: tool ${info.name} has no argument ${undeclaredArgs.join(', ')} (declared as identity or stable)`,
+        );
+        continue;
+      }
       if (use.only && !use.only.includes(info.name)) {
         report.withheld.push({ tool: info.name, reason: 'not in only' });
         continue;
       }
       const kind = mcpToolKind(info, declaredKind(decl));
-      const props = propertiesOf(info);
       let identity = decl?.identity ?? [];
+      // Fields a call must send: declared identity fields all; for a tool keyed by all of its arguments,
+      // those its schema requires (an absent optional argument is a key of its own, as `undefined`).
+      let mustSend = identity;
       let needsApproval = false;
       if (kind === 'effect' && identity.length === 0) {
         if (decl) {
@@ -96,14 +116,8 @@ export function buildMcpTools<P>(
           continue;
         }
         identity = props; // keyed by all of its arguments, and approved call by call
+        mustSend = requiredOf(info).filter((f) => props.includes(f));
         needsApproval = true;
-      }
-      const missing = [...identity, ...(decl?.stable ?? [])].filter((f) => !props.includes(f));
-      if (missing.length > 0) {
-        problems.push(
-          `${use.server}: tool ${info.name} has no argument ${missing.join(', ')} (declared as identity or stable)`,
-        );
-        continue;
       }
       const comp = decl?.compensation;
       const undoInfo = comp ? byName.get(comp.tool) : undefined;
@@ -125,7 +139,7 @@ export function buildMcpTools<P>(
         continue;
       }
       names.add(offeredAs);
-      tools.push(mcpTool(use, info, offeredAs, kind, identity, decl, needsApproval, undoInfo));
+      tools.push(mcpTool(use, info, offeredAs, kind, identity, mustSend, decl, needsApproval, undoInfo));
       report.offered.push({
         name: offeredAs,
         tool: info.name,
@@ -150,6 +164,7 @@ function mcpTool<P>(
   name: string,
   kind: McpToolKind,
   identity: readonly string[],
+  mustSend: readonly string[],
   decl: McpToolDeclaration<P> | undefined,
   needsApproval: boolean,
   undoInfo: McpToolInfo | undefined,
@@ -184,7 +199,7 @@ function mcpTool<P>(
       // The server validates the arguments against its schema (an invalid call is an `isError` answer the
       // model reads); here only what the key needs: an object with every identity field.
       if (!isRecord(raw)) return { issues: '(input): expected an object of arguments' };
-      const absent = identity.filter((f) => raw[f] === undefined);
+      const absent = mustSend.filter((f) => raw[f] === undefined);
       if (absent.length > 0)
         return { issues: absent.map((f) => `${f}: required (it identifies the action)`).join('; ') };
       const request: McpToolRequest = { server, tool: info.name, arguments: raw, expectDigest: info.digest };

@@ -126,7 +126,7 @@ describe('the onceflow CLI against the real dev server', () => {
       const unknown = await cli('run', 'hello', '--kind', 'refund', '--json');
       expect(unknown.code).toBe(1);
       expect(JSON.parse(unknown.stdout)).toEqual({
-        error: 'INVALID_REQUEST: --kind: expected one of agent, order, got refund',
+        error: 'INVALID_REQUEST: --kind: expected one of agent, order, support, got refund',
       });
       const bad = await cli('run', '--kind', 'order', '--input', '{"order":{}}', '--json');
       expect(bad.code).toBe(1);
@@ -134,6 +134,35 @@ describe('the onceflow CLI against the real dev server', () => {
     } finally {
       rmSync(file, { force: true });
     }
+  });
+
+  it('run --kind support takes the scenario from --input (no flag) and opens the ticket through the MCP desk', async () => {
+    const id = randomUUID().slice(0, 8);
+    const input = JSON.stringify({
+      prompt: `Open ticket_ref=T-cli-${id} customer_id=cust_cli_${id}`,
+      scenario: 'desk-ticket',
+    });
+    const out = await cli(
+      'run',
+      '--kind',
+      'support',
+      '--input',
+      input,
+      '--id',
+      `cli-support-${id}`,
+      '--json',
+    );
+    expect(out.code, out.stderr).toBe(0);
+    const result = JSON.parse(out.stdout) as {
+      status: string;
+      toolCalls: { name: string; outcome: string }[];
+    };
+    expect(result.status).toBe('completed');
+    expect(result.toolCalls.map((c) => [c.name, c.outcome])).toEqual([['create_ticket', 'executed']]);
+    const { rows } = await env.pool.query('SELECT 1 FROM sandbox.mcp_tickets WHERE ticket_ref = $1', [
+      `T-cli-${id}`,
+    ]);
+    expect(rows).toHaveLength(1);
   });
 
   it('run --id of a finished task prints its result and starts no second run', async () => {
