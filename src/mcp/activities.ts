@@ -1,20 +1,17 @@
 import { Context } from '@temporalio/activity';
-import { effect } from '../activities/effect.js';
 import { currentLedger } from '../activities/effect-scope.js';
-import { OutcomeUnknownError } from '../idempotency/errors.js';
 import { toApplicationFailure } from '../idempotency/failure.js';
-import { stepKeyOf } from '../idempotency/keys.js';
 import type { Ledger } from '../idempotency/ledger.js';
 import type { EffectResult, Intent, Keyed } from '../tools/effects.js';
-import { effectIntent } from '../tools/intent.js';
-import { resolveArguments } from './arguments.js';
-import { callMcpTool, sendKeyed, toolErrorOf, type McpCallResult, type McpToolResult } from './call.js';
+import { callMcpTool, toolErrorOf, type McpCallResult, type McpToolResult } from './call.js';
 import type { McpConnections } from './connections.js';
-import { argumentRefs } from './declare.js';
-import { MCP_ERROR_CODES, McpServerConfigError } from './errors.js';
+import { McpServerConfigError } from './errors.js';
+import { undoMcpStep, type McpUndoResult } from './undo.js';
 import type { McpToolRequest, McpUndoRequest } from './requests.js';
 import type { McpServerSpec } from './server-spec.js';
 import { listMcpTools } from './tools.js';
+
+export type { McpUndoResult } from './undo.js';
 import type { McpToolList } from './tool-info.js';
 
 /** Finds a server's spec by name (from the agent definitions, configuration, a secret store). */
@@ -37,19 +34,6 @@ export interface McpCallToolInput {
   /** The tool's digest as the session recorded it. */
   expectDigest?: string | undefined;
 }
-
-/** What `mcpUndoTool` returns: whether anything was undone, and the undoing tool's answer. */
-export type McpUndoResult = { undone: true; result: McpToolResult } | { undone: false; reason: string };
-
-/**
- * Codes a released step claim ends with when the server did nothing: the tool said no (`isError`), the
- * request was refused as malformed, or it was never sent (the tool had changed).
- */
-const NOT_PERFORMED_CODES = new Set<string>([
-  MCP_ERROR_CODES.toolError,
-  MCP_ERROR_CODES.rejected,
-  MCP_ERROR_CODES.toolListChanged,
-]);
 
 /** Options of {@link createMcpActivities}. */
 export interface McpActivitiesOptions {
@@ -77,9 +61,10 @@ function cancellation(): AbortSignal | undefined {
 }
 
 /**
- * The MCP activities a worker registers: `mcpListTools` (a session lists a server's tools once and
- * records the result) and `mcpCallTool` (one tool call; keyed through the ledger when it carries an
- * intent). Servers are found by name among `servers`, or by the resolver; an unknown name fails with
+ * The MCP activities a worker registers (the onceflow plugin does): `mcpListTools` (a session lists a
+ * server's tools once and records the result), `mcpReadTool`, `mcpEffectTool` and `mcpUndoTool` (an
+ * agent's MCP tools: a read, a keyed effect, the compensation of one) and `mcpCallTool` (one tool
+ * call for hand-written workflows; keyed through the ledger when it carries an intent). Servers are found by name among `servers`, or by the resolver; an unknown name fails with
  * `MCP_SERVER_CONFIG` (terminal). `connections` is the worker's pool of MCP clients: close it on
  * shutdown. Failures are `ApplicationFailure`s typed by code (see `callMcpTool`, `listMcpTools`).
  */
@@ -104,42 +89,6 @@ export function createMcpActivities(
     const ledger = options.ledger ?? currentLedger();
     if (!ledger) throw new TypeError('MCP activities: no ledger (register the onceflow worker plugin)');
     return ledger;
-  };
-  /** The step's recorded result for its compensation, or why there is nothing to undo. */
-  const stepResult = async (
-    undo: Intent,
-    spec: McpServerSpec,
-    input: McpUndoRequest,
-  ): Promise<{ result: McpToolResult | undefined } | { nothing: string }> => {
-    const ledger = ledgerOf();
-    const stepKey = stepKeyOf(undo.key);
-    const step = await ledger.stepOutcome(stepKey);
-    if (step.status === 'not_performed') return { nothing: step.reason };
-    if (step.status === 'performed') return { result: step.result as McpToolResult };
-    if (step.lastError && NOT_PERFORMED_CODES.has(step.lastError))
-      return { nothing: `the step's last attempt ended in ${step.lastError}: the server did nothing` };
-    const needsResult = Object.values(input.arguments).some((v) => argumentRefs(v).result.length > 0);
-    if (!needsResult) return { result: undefined };
-    // Outcome unknown and the undo needs the step's result: ask the server as a retry of the step would,
-    // with the step's own key, which a key-honouring server answers with its first result.
-    if (input.step.effect.recovery !== 'resume')
-      throw new OutcomeUnknownError(
-        undo.key,
-        `the outcome of ${input.step.tool} is unknown and its recovery is not resume`,
-      );
-    const stepIntent = effectIntent(undo.scope, input.step.effect, input.step.arguments);
-    if (stepIntent.key !== stepKey)
-      throw new TypeError(`mcpUndoTool: the step's arguments do not derive its key ${stepKey}`);
-    const { effect: _spec, ...call } = input.step;
-    const again = await callMcpTool(
-      connections,
-      spec,
-      { ...call, intent: stepIntent },
-      { signal: cancellation(), ledger },
-    );
-    return again.outcome === 'tool_error'
-      ? { nothing: `${input.step.tool} answered isError when asked again: nothing to undo` }
-      : { result: again.result };
   };
   return {
     /** Lists a server's tools now, with digests (see `listMcpTools`). */
@@ -177,43 +126,10 @@ export function createMcpActivities(
       return { outcome: done.outcome, key: intent.key, result: done.result };
     },
 
-    /**
-     * Undoes an agent's MCP effect with another tool of its server, under the compensation key
-     * `intent.key` (`<step key>:undo`), once. It first reads the step's recorded outcome: never
-     * performed, or ended in an `isError` / refused / unsent call → nothing to undo (recorded, the
-     * server is not called); performed → the undoing tool is called with arguments built from the
-     * step's recorded result and arguments; unknown (crashed mid-call) → the step is asked again with
-     * its own key when its recovery is `resume` (the server answers with its first result), else the
-     * undo is marked for a person (`OUTCOME_UNKNOWN`). An `isError` answer of the undoing tool, or a
-     * reference that names nothing, fails terminally: the saga marks the step for a person.
-     */
+    /** Undoes an agent's MCP effect with another tool of its server, once (see `undoMcpStep`). */
     async mcpUndoTool({ intent, input }: Keyed<McpUndoRequest>): Promise<EffectResult<McpUndoResult>> {
       const spec = await specOf(input.server);
-      const context = { server: spec.name, tool: input.tool };
-      return effect<McpUndoResult>(
-        intent,
-        async ({ key }) => {
-          const step = await stepResult(intent, spec, input);
-          if ('nothing' in step) return { undone: false, reason: step.nothing };
-          const args = resolveArguments(
-            input.arguments,
-            { result: step.result, arguments: input.step.arguments },
-            context,
-          );
-          const result = await sendKeyed(
-            connections.connection(spec),
-            { tool: input.tool, arguments: args, expectDigest: input.expectDigest },
-            key,
-            { signal: cancellation() },
-          );
-          if (result.isError) throw toolErrorOf(result, context);
-          return { undone: true, result };
-        },
-        {
-          operation: `mcp:${spec.name}/${input.tool}`,
-          ...(options.ledger ? { ledger: options.ledger } : {}),
-        },
-      );
+      return undoMcpStep(connections, spec, intent, input, { ledger: ledgerOf(), signal: cancellation() });
     },
 
     /** Calls one MCP tool; keyed through the ledger when `input.intent` is set (see `callMcpTool`). */

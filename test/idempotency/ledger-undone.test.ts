@@ -121,7 +121,8 @@ describe('Ledger: effects done and then undone', () => {
     await ledger
       .once(released.request(), () => Promise.reject(new Error('ECONNRESET')))
       .catch(() => undefined);
-    expect(await ledger.stepOutcome(released.key)).toEqual({ status: 'unknown' });
+    // Released after a transient error: unknown, with the code the attempt gave the claim back with.
+    expect(await ledger.stepOutcome(released.key)).toEqual({ status: 'unknown', lastError: 'TRANSIENT' });
 
     const inFlight = freshIntent();
     void ledger.once(inFlight.request({ leaseMs: 60_000 }), hangs).catch(() => undefined);

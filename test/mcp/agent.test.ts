@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { supportAgent, type SupportAgentInput } from '../../examples/order-ops/support-agent.js';
 import { AesGcmCodec } from '../../src/codec/aes-gcm.js';
 import { activityCalls } from '../../src/history/activity-calls.js';
@@ -251,5 +252,66 @@ describe('supportAgent: MCP tools as durable, keyed, compensatable tools', () =>
     // The undo ran in the later run, from the step the first run carried.
     expect(activityCalls(last).filter((c) => c.type === 'mcpUndoTool')).toHaveLength(1);
     expect((await handle.query(mcpToolsQuery)).servers[0]?.offered).toHaveLength(4);
+  });
+});
+
+describe('supportAgent over stdio: the desk as a process the worker spawns', () => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    env = await createTestEnv({
+      mcp: [
+        {
+          name: 'desk',
+          transport: {
+            type: 'stdio',
+            command: process.execPath,
+            args: ['--import', 'tsx', 'src/sandbox/mcp-stdio.ts'],
+            cwd: fileURLToPath(new URL('../../', import.meta.url)),
+            env: { DATABASE_URL: inject('databaseUrl') },
+          },
+          timeoutMs: 20_000,
+        },
+      ],
+    });
+    await env.startWorker();
+  });
+  afterAll(async () => {
+    await env.close();
+  });
+
+  it('lists, opens and undoes a ticket through the stdio server, each with its key', async () => {
+    const id = randomUUID().slice(0, 8);
+    const ref = `T-stdio-${id}`;
+    const result = await env.client.workflow.execute(supportAgent, {
+      taskQueue: env.taskQueue,
+      workflowId: `support-stdio-${id}`,
+      args: [
+        {
+          prompt: `Open a ticket: ticket_ref=${ref} customer_id=cust_${id}.`,
+          scenario: 'desk-ticket-then-abort',
+        },
+      ],
+    });
+    expect(result.status).toBe('compensated');
+    const key = result.toolCalls.find((c) => c.name === 'create_ticket')!.key!;
+    const { rows } = await env.pool.query<{
+      tool: string;
+      outcome: string;
+      intent_key: string;
+      transport: string;
+    }>(
+      `SELECT c.tool, c.outcome, c.intent_key, c.transport FROM sandbox.mcp_calls c
+        WHERE c.intent_key IN ($1, $2) ORDER BY c.id`,
+      [key, undoKeyOf(key)],
+    );
+    expect(rows).toEqual([
+      { tool: 'create_ticket', outcome: 'effect', intent_key: key, transport: 'stdio' },
+      { tool: 'delete_ticket', outcome: 'effect', intent_key: undoKeyOf(key), transport: 'stdio' },
+    ]);
+    const ticket = await env.pool.query<{ status: string }>(
+      'SELECT status FROM sandbox.mcp_tickets WHERE ticket_ref = $1',
+      [ref],
+    );
+    expect(ticket.rows).toEqual([{ status: 'deleted' }]);
   });
 });

@@ -15,6 +15,7 @@ import { loadOrderConfig } from '../../examples/order-ops/config.js';
 import { buildOrderDeps, orderMcpServers, type OrderDeps } from '../../examples/order-ops/worker.js';
 import { createPool } from '../../src/db/pool.js';
 import type { Ledger } from '../../src/idempotency/ledger.js';
+import type { McpServerSpec } from '../../src/mcp/server-spec.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 
 /** Real clients against the run's dev server and Postgres, plus a worker factory on a fresh task queue. */
@@ -42,6 +43,8 @@ export interface TestEnvOptions {
    * runs with encryption on). Default: none. A worker's own `dataConverter` override still wins.
    */
   codec?: PayloadCodec;
+  /** The workers' MCP servers. Default: the example's (the sandbox desk over Streamable HTTP). */
+  mcp?: McpServerSpec[];
 }
 
 export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestEnv> {
@@ -67,7 +70,7 @@ export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestE
     plugin: {
       ledger: deps.ledger,
       model: { model: deps.downstream.model, maxTokens: deps.downstream.maxTokens },
-      mcp: orderMcpServers(deps),
+      mcp: options.mcp ?? orderMcpServers(deps),
     },
     ...(options.codec ? { codec: options.codec } : {}),
   });
