@@ -13,6 +13,12 @@ export abstract class OnceflowError extends Error {
    * tool result; any other error fails the activity for Temporal's retry policy, then the task.
    */
   readonly toldToModel: boolean = false;
+  /**
+   * True when the downstream answered that it did nothing (an MCP tool's `isError`, a request it refused
+   * as malformed, a call never sent): `effect()`'s ledger forgets the attempt's claim instead of keeping
+   * it, so the key is free again, with any terms, for the corrected call.
+   */
+  readonly nothingDone: boolean = false;
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

@@ -178,6 +178,12 @@ export const SQL = {
                   lease_owner = NULL, lease_expires_at = NULL, needs_attention = false
             WHERE key = $1 AND status = 'in_progress'`,
   },
+  // Fenced like release: the downstream did nothing, so the claim is dropped and the key is unused.
+  forget: {
+    name: 'onceflow_ledger_forget',
+    text: `DELETE FROM idempotency_ledger
+            WHERE key = $1 AND status = 'in_progress' AND lease_owner = $2 AND attempts = $3`,
+  },
   // Fenced: only the attempt holding the claim may give it back.
   release: {
     name: 'onceflow_ledger_release',

@@ -100,8 +100,9 @@ export class Ledger {
    * - **marked for a person**: {@link OutcomeUnknownError} until someone resolves the row.
    *
    * What `perform` throws decides the row: a {@link BusinessError} is stored and rethrown (replayed
-   * on every retry); an {@link OutcomeUnknownError} marks the row for a person and is rethrown; any
-   * other error is transient: the claim is released (the row keeps key and fingerprint) and the error
+   * on every retry); an {@link OutcomeUnknownError} marks the row for a person and is rethrown; a
+   * {@link OnceflowError} with `nothingDone` (the downstream said it did nothing) deletes the claim, so
+   * the key is unused again, for any terms, and is rethrown; any other error is transient: the claim is released (the row keeps key and fingerprint) and the error
    * rethrown, so a retry performs again with the same key (after `verify`, under that policy).
    * Results must be JSON-serialisable; what is returned is their JSON round trip on every path.
    */
@@ -507,6 +508,10 @@ export class Ledger {
   private async settleFailure<T>(req: OnceRequest<T>, claim: Claim, err: unknown): Promise<void> {
     if (err instanceof BusinessError) {
       await this.pool.query({ ...SQL.fail, values: [req.key, JSON.stringify(err), this.now()] });
+    } else if (err instanceof OnceflowError && err.nothingDone) {
+      await this.pool
+        .query({ ...SQL.forget, values: [req.key, this.owner, claim.attempt] })
+        .catch(() => undefined); // as a release: an unforgotten claim expires and is recovered by policy
     } else if (err instanceof OutcomeUnknownError) {
       await this.pool.query({
         ...SQL.escalate,

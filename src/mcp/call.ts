@@ -152,21 +152,19 @@ export async function sendKeyed(
  *
  * **Answers and failures**:
  * - `isError: true` is returned (`result.isError`), for the model to correct, never thrown. For a keyed
- *   call it is **not recorded**: the tool said no, and the ledger does not know that nothing happened
- *   (MCP does not promise it) nor should it replay a stale refusal forever, so the claim is released
- *   (`outcome: 'tool_error'`, the row stays `in_progress` with `MCP_TOOL_ERROR` and the text in `error`).
- *   A corrected call with the **same key and fingerprint** (a fix of free text, or of a field that is
- *   neither identity nor stable) is performed anew; a fix of an **identity** field is a new key and
- *   works; a fix of a **stable** field under the same identity is `IDEMPOTENCY_KEY_REUSED`, as after any
- *   attempt whose outcome the ledger did not record: the key keeps its first terms.
+ *   call it is **not recorded**: the tool said it did not do it, and a stale refusal must not be
+ *   replayed to the corrected call, so the ledger forgets the claim (`outcome: 'tool_error'`; no row is
+ *   left). The corrected call claims the key afresh, whatever it fixed: free text, a stable field (the
+ *   subject the model left out) or an identity field (a new key).
  * - an unknown tool or invalid params (JSON-RPC -32602/-32601) → `MCP_REQUEST_REJECTED`, terminal, told
- *   to the model; the key is released.
+ *   to the model; the claim is forgotten as well.
  * - -32603, -32010 (key in flight), timeouts, dropped connections (`fetch failed`, a stdio server that
  *   exited), a lost session → `MCP_UNAVAILABLE`, retryable and never re-sent here: the ledger releases
  *   the claim and Temporal's retry sends again **with the same key**, so an effect that committed before
  *   its answer was lost is replayed by the server, not repeated.
  * - `expectDigest` differs from the tool's digest now (checked against the connection's cached listing,
- *   refreshed on `notifications/tools/list_changed`) → `MCP_TOOL_LIST_CHANGED`, terminal, not sent.
+ *   refreshed on `notifications/tools/list_changed`) → `MCP_TOOL_LIST_CHANGED`, terminal, not sent
+ *   (the claim is forgotten).
  *   Checked only when the call would reach the server: a replay from the ledger still answers.
  *
  * Failures are thrown as Temporal `ApplicationFailure`s (`type` = the code, `nonRetryable` =

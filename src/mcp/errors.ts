@@ -72,6 +72,7 @@ export class McpRequestRejectedError extends McpFailureError {
   readonly code = McpRequestRejectedError.CODE;
   readonly retryable = false;
   override readonly toldToModel = true;
+  override readonly nothingDone = true;
 }
 
 /**
@@ -86,6 +87,8 @@ export class McpToolListChangedError extends McpFailureError {
   readonly retryable = false;
   /** The model is told the tool cannot be used in this session, and can carry on without it. */
   override readonly toldToModel = true;
+  /** Never sent. */
+  override readonly nothingDone = true;
   /** The tool digest the session recorded. */
   readonly expectedDigest: string;
   /** The tool's digest on the server now; `null` when the tool is no longer listed. */
@@ -121,15 +124,16 @@ export class McpServerConfigError extends McpFailureError {
 /**
  * The tool answered with an error result (`isError: true`: bad input, a refusal, "not found"). Not a
  * failure of the call: `callMcpTool` returns the result for the model to read and correct. It exists
- * for the ledger: thrown inside `effect()`, it releases the intent key's claim instead of storing the
- * answer, so the row's `error` shows `MCP_TOOL_ERROR` and the tool's text until a later call with the
- * key succeeds.
+ * for the ledger: thrown inside `effect()`, it makes the ledger forget the intent key's claim instead
+ * of storing the answer (`nothingDone`), so the corrected call (with other terms too: the subject the
+ * model forgot) claims the key afresh.
  */
 export class McpToolError extends McpFailureError {
   static readonly CODE = MCP_ERROR_CODES.toolError;
   readonly code = McpToolError.CODE;
   readonly retryable = false;
   override readonly toldToModel = true;
+  override readonly nothingDone = true;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OnceflowError } from '../../src/errors.js';
 import { BusinessError, IdempotencyKeyReusedError, KeyInUseError } from '../../src/idempotency/errors.js';
 import { fingerprint } from '../../src/idempotency/keys.js';
 import { Ledger, type OnceResult } from '../../src/idempotency/ledger.js';
@@ -153,6 +154,28 @@ describe('Ledger.once', () => {
     await ledger.once(intent.request(), () => Promise.reject(new Error('timeout'))).catch(() => undefined);
     const err = await ledger
       .once(intent.request({ fingerprint: fingerprint({ amount: 1 }) }), () => Promise.resolve('x'))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IdempotencyKeyReusedError);
+  });
+
+  it('forgets the claim when the downstream says it did nothing, so the corrected call may have other terms', async () => {
+    class Refused extends OnceflowError {
+      readonly code = 'REFUSED_BY_TOOL';
+      readonly retryable = false;
+      override readonly nothingDone = true;
+    }
+    const intent = freshIntent();
+    await expect(
+      ledger.once(intent.request(), () => Promise.reject(new Refused('missing subject'))),
+    ).rejects.toThrow('missing subject');
+    expect(await ledger.get(intent.key)).toBeUndefined();
+    const corrected = await ledger.once(intent.request({ fingerprint: fingerprint({ amount: 1 }) }), () =>
+      Promise.resolve('done'),
+    );
+    expect(corrected).toMatchObject({ outcome: 'executed', result: 'done', attempts: 1 });
+    // Done now: the key keeps these terms.
+    const err = await ledger
+      .once(intent.request({ fingerprint: fingerprint({ amount: 2 }) }), () => Promise.resolve('x'))
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IdempotencyKeyReusedError);
   });

@@ -5,7 +5,12 @@ import { supportAgent, type SupportAgentInput } from '../../examples/order-ops/s
 import { AesGcmCodec } from '../../src/codec/aes-gcm.js';
 import { activityCalls } from '../../src/history/activity-calls.js';
 import { undoKeyOf } from '../../src/tools/intent.js';
-import { agentStatusQuery, approveUpdate, mcpToolsQuery } from '../../src/workflows/index.js';
+import {
+  agentStatusQuery,
+  approveUpdate,
+  mcpToolsQuery,
+  transcriptQuery,
+} from '../../src/workflows/index.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { spawnWorkerProcess } from '../support/worker-process.js';
 
@@ -113,6 +118,31 @@ describe('supportAgent: MCP tools as durable, keyed, compensatable tools', () =>
       ['get_ticket', 'read', []],
       ['list_tickets', 'read', []],
     ]);
+  });
+
+  it('an isError answer is an is_error result the model corrects; the corrected call opens the ticket', async () => {
+    const t = task('desk-ticket-corrected');
+    const result = await env.client.workflow.execute(supportAgent, {
+      taskQueue: env.taskQueue,
+      workflowId: t.workflowId,
+      args: [t.input],
+    });
+    expect(result.status).toBe('completed');
+    const creates = result.toolCalls.filter((c) => c.name === 'create_ticket');
+    expect(creates.map((c) => [c.outcome, c.code])).toEqual([
+      ['error', 'MCP_TOOL_ERROR'],
+      ['executed', undefined],
+    ]);
+    // Same ticket_ref, so the same key; the first call had other terms (no subject) and was forgotten.
+    expect(creates[0]!.key).toBe(creates[1]!.key);
+    expect(await tickets(t.ticketRef)).toHaveLength(1);
+    const transcript = await env.client.workflow.getHandle(t.workflowId).query(transcriptQuery);
+    const blocks: unknown[] = transcript.flatMap((m) => (Array.isArray(m.content) ? [...m.content] : []));
+    const firstResult = blocks.find(
+      (b) => (b as { type?: string; tool_use_id?: string }).tool_use_id === 'toolu_c1',
+    );
+    expect(firstResult).toMatchObject({ is_error: true });
+    expect(JSON.stringify(firstResult)).toContain('subject');
   });
 
   it('a worker killed after the desk committed the ticket: another worker resumes with the same key, one ticket', async () => {

@@ -306,11 +306,8 @@ describe('MCP activities: durable, keyed MCP tool calls against the sandbox tick
     });
     expect(refused).toMatchObject({ outcome: 'tool_error', key: intent.key, result: { isError: true } });
     expect(refused.result.text).toContain('subject');
-    expect(await ledger.get(intent.key)).toMatchObject({
-      status: 'in_progress',
-      leaseExpiresAt: null,
-      error: { code: 'MCP_TOOL_ERROR' },
-    });
+    // The tool did nothing: the ledger forgot the claim, the key is unused.
+    expect(await ledger.get(intent.key)).toBeUndefined();
     const fixed = { ...bad, subject: 'Parcel late' };
     expect(createIntent(taskScope, fixed)).toEqual(intent);
     const done = await activities.mcpCallTool({
@@ -322,8 +319,8 @@ describe('MCP activities: durable, keyed MCP tool calls against the sandbox tick
     expect(done).toMatchObject({ outcome: 'executed', result: { isError: false } });
     expect(await ticketsWithRef(bad.ticket_ref)).toBe(1);
 
-    // A bad stable field: fixing it under the same identity changes the terms of the key, which the
-    // ledger keeps from the first attempt; a new business reference (a new key) works.
+    // A bad stable field: the corrected call has other terms under the same key, and it works, since the
+    // refused call left nothing in the ledger (a stale refusal would make the ticket impossible to open).
     const badTerms = { ...newTicket(), customer_id: '' };
     const badIntent = createIntent(taskScope, badTerms);
     const refusedTerms = await activities.mcpCallTool({
@@ -334,27 +331,31 @@ describe('MCP activities: durable, keyed MCP tool calls against the sandbox tick
     });
     expect(refusedTerms.result.isError).toBe(true);
     const fixedTerms = { ...badTerms, customer_id: fresh('cust') };
+    const fixedIntent = createIntent(taskScope, fixedTerms);
+    expect(fixedIntent.key).toBe(badIntent.key);
+    expect(fixedIntent.fingerprint).not.toBe(badIntent.fingerprint);
+    const created = await activities.mcpCallTool({
+      server: 'desk',
+      tool: 'create_ticket',
+      arguments: fixedTerms,
+      intent: fixedIntent,
+    });
+    expect(created.outcome).toBe('executed');
+    expect(await ticketsWithRef(fixedTerms.ticket_ref)).toBe(1);
+    // Once done, the key keeps its terms: a third call with yet other terms is a conflict.
+    const otherTerms = { ...fixedTerms, customer_id: fresh('cust') };
     const reused = await failureOf(
       activities.mcpCallTool({
         server: 'desk',
         tool: 'create_ticket',
-        arguments: fixedTerms,
-        intent: createIntent(taskScope, fixedTerms),
+        arguments: otherTerms,
+        intent: createIntent(taskScope, otherTerms),
       }),
     );
     expect(reused.type).toBe('IDEMPOTENCY_KEY_REUSED');
-    const newRef = { ...fixedTerms, ticket_ref: fresh('ref') };
-    const created = await activities.mcpCallTool({
-      server: 'desk',
-      tool: 'create_ticket',
-      arguments: newRef,
-      intent: createIntent(taskScope, newRef),
-    });
-    expect(created.outcome).toBe('executed');
-    expect(await ticketsWithRef(newRef.ticket_ref)).toBe(1);
   });
 
-  it('an unknown tool is a terminal MCP_REQUEST_REJECTED told to the model; the key is released', async () => {
+  it('an unknown tool is a terminal MCP_REQUEST_REJECTED told to the model; the claim is forgotten', async () => {
     const plain = await failureOf(
       activities.mcpCallTool({ server: 'desk', tool: 'no_such_tool', arguments: {} }),
     );
@@ -365,7 +366,7 @@ describe('MCP activities: durable, keyed MCP tool calls against the sandbox tick
       activities.mcpCallTool({ server: 'desk', tool: 'no_such_tool', arguments: newTicket(), intent }),
     );
     expect(keyed).toMatchObject({ type: 'MCP_REQUEST_REJECTED', nonRetryable: true });
-    expect(await ledger.get(intent.key)).toMatchObject({ status: 'in_progress', leaseExpiresAt: null });
+    expect(await ledger.get(intent.key)).toBeUndefined();
   });
 
   it('a tool changed on the server is refused with MCP_TOOL_LIST_CHANGED before it is sent', async () => {

@@ -215,7 +215,7 @@ describe('MCP tool activities: reads, keyed effects and their compensations agai
       });
     });
 
-    it('an isError answer is a terminal MCP_TOOL_ERROR and leaves the key released, not recorded', async () => {
+    it('an isError answer is a terminal MCP_TOOL_ERROR, not recorded: the corrected call opens the ticket', async () => {
       const { subject: _subject, ...args } = newTicket(); // subject is required by the desk
       const s = step(args);
       const failure = await failureOf(s.create());
@@ -225,11 +225,14 @@ describe('MCP tool activities: reads, keyed effects and their compensations agai
       expect(await callsWithKey(s.intent.key)).toMatchObject([
         { tool: 'create_ticket', outcome: 'tool_error' },
       ]);
-      expect(await ledger.get(s.intent.key)).toMatchObject({
-        status: 'in_progress',
-        leaseExpiresAt: null,
-        error: { code: 'MCP_TOOL_ERROR' },
-      });
+      // The desk did nothing and the ledger forgot the claim: the model's corrected call (now with the
+      // subject, a stable field, so other terms under the same key) is performed.
+      expect(await ledger.get(s.intent.key)).toBeUndefined();
+      const fixed = { ...args, subject: 'Parcel late' };
+      const again = step(fixed, CREATE_TICKET, s.intent.scope);
+      expect(again.intent.key).toBe(s.intent.key);
+      expect((await again.create()).outcome).toBe('executed');
+      expect(await ticketsWithRef(args.ticket_ref)).toHaveLength(1);
     });
   });
 
@@ -295,7 +298,8 @@ describe('MCP tool activities: reads, keyed effects and their compensations agai
       const done = await activities.mcpUndoTool(undo);
       expect(done.outcome).toBe('executed');
       expect(done.result.undone).toBe(false);
-      expect(done.result).toMatchObject({ reason: expect.stringContaining('MCP_TOOL_ERROR') as unknown });
+      // The refused call left no claim: the step was never performed, as far as the ledger knows.
+      expect(done.result).toMatchObject({ reason: 'never attempted' });
       expect(await callsWithKey(undo.intent.key)).toEqual([]);
       // The step was not asked again either.
       expect(await callsWithKey(s.intent.key)).toMatchObject([{ outcome: 'tool_error' }]);
