@@ -301,6 +301,43 @@ function streamSection(stream: StreamResult): string[] {
 }
 
 /** The agent figures issue #16 asks for: p50 at 1 against its target, sessions/s at 16. */
+interface McpResult {
+  command?: string;
+  rounds: number;
+  database?: { source?: string };
+  rows: { variant: string; p50Ms: number; p95Ms: number; ratioVsBaseline: number; description: string }[];
+  keyedOverBaselineP50: number;
+  replayOverBaselineP50: number;
+  keyedAddedMsPairedMedian: number;
+}
+
+/** What the exactly-once wrapper costs per MCP tool call (bench/mcp.ts). */
+function mcpSection(mcp: McpResult): string[] {
+  return [
+    '## MCP tool calls: the exactly-once wrapper',
+    '',
+    `\`create_ticket\` on the sandbox ticket desk (Streamable HTTP on loopback), ${mcp.rounds} sequential calls per variant, ` +
+      `interleaved round by round, ${mcp.database?.source ?? 'PostgreSQL'}. The baseline sends the same call with a fresh ` +
+      `intent key in \`_meta\` and no ledger, so the desk does the same keyed work (\`${mcp.command ?? 'npm run bench -- mcp'}\`).`,
+    '',
+    ...table(
+      ['variant', 'p50 ms', 'p95 ms', 'p50 / baseline', 'what it does'],
+      mcp.rows.map((r) => [
+        r.variant,
+        fix(r.p50Ms, 2),
+        fix(r.p95Ms, 2),
+        fix(r.ratioVsBaseline, 2),
+        r.description.replaceAll('_meta', '\\_meta'),
+      ]),
+    ),
+    '',
+    `A keyed call (first execution) costs ${fix(mcp.keyedOverBaselineP50, 2)}× the baseline at p50, ` +
+      `${fix(mcp.keyedAddedMsPairedMedian, 1)} ms more per call (median of per-round differences); ` +
+      `a replay answered from the ledger ${fix(mcp.replayOverBaselineP50, 2)}×, without calling the server.`,
+    '',
+  ];
+}
+
 function agentTarget(agent: AgentResult): string[] {
   const levels =
     agent.levels ??
@@ -368,6 +405,8 @@ export async function run(): Promise<void> {
       '',
     );
   }
+  const mcp = load('mcp') as McpResult | undefined;
+  if (mcp) out.push(...mcpSection(mcp));
   const agent = load('agent') as AgentResult | undefined;
   if (agent) {
     out.push(

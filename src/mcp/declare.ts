@@ -126,7 +126,7 @@ export function mcpServer<P = unknown>(use: McpServerUse<P>): McpServerUse<P> {
     const kind = declaredKind(decl);
     if (kind === 'effect' && (!decl.identity || decl.identity.length === 0))
       throw at(
-        'an effect needs identity: the argument names that make its intent key (which ticket, which order). ' +
+        'an effect needs identity: the argument names that make its intent key (which thing it acts on). ' +
           'Declare kind: "read" if it changes nothing.',
       );
     if (kind === 'read' && (decl.identity || decl.stable || decl.compensation || decl.approval))

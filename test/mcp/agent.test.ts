@@ -13,6 +13,7 @@ import {
 } from '../../src/workflows/index.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { spawnWorkerProcess } from '../support/worker-process.js';
+import { waitFor } from '../support/wait.js';
 
 interface DeskCall {
   tool: string;
@@ -68,14 +69,6 @@ describe('supportAgent: MCP tools as durable, keyed, compensatable tools', () =>
       [tool, customerId],
     );
     return rows;
-  }
-  async function waitFor(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (await check()) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('condition not met in time');
   }
   const admin = (path: string, body: unknown) =>
     fetch(new URL(path, env.sandbox.addresses.mcp.url), {

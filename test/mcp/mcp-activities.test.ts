@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Ledger } from '../../src/idempotency/ledger.js';
 import { TOLD_TO_MODEL } from '../../src/idempotency/told-to-model.js';
@@ -17,6 +16,7 @@ import { effectIntent } from '../../src/tools/intent.js';
 import type { EffectSpec } from '../../src/tools/effects.js';
 import { claimExpired, hangs } from '../idempotency/helpers.js';
 import { sandboxFixture } from '../sandbox/support.js';
+import { failureOf } from './support.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -32,16 +32,6 @@ interface LoggedCall {
   tool: string;
   outcome: string;
   fault: string | null;
-}
-
-/** The Temporal failure an activity threw: its type, whether retryable, and the model marker. */
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
 }
 
 describe('MCP activities: durable, keyed MCP tool calls against the sandbox ticket desk', () => {

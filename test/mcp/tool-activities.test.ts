@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { compensationKey } from '../../src/idempotency/keys.js';
 import { Ledger } from '../../src/idempotency/ledger.js';
@@ -13,6 +12,7 @@ import { effectIntent } from '../../src/tools/intent.js';
 import { undoIntent } from '../../src/workflows/intents.js';
 import { claimExpired, hangs } from '../idempotency/helpers.js';
 import { sandboxFixture } from '../sandbox/support.js';
+import { failureOf } from './support.js';
 
 /** create_ticket as an agent declares it (see `buildMcpTools`): keyed by the caller's reference. */
 const CREATE_TICKET: EffectSpec = {
@@ -34,16 +34,6 @@ interface Ticket {
   id: string;
   ticket_ref: string;
   status: 'open' | 'deleted';
-}
-
-/** The Temporal failure an activity threw. */
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
 }
 
 describe('MCP tool activities: reads, keyed effects and their compensations against the ticket desk', () => {

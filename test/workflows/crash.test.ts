@@ -6,6 +6,7 @@ import type { OrderInput } from '../../examples/order-ops/order-saga.js';
 import { agentWorkflow, orderWorkflow } from '../../examples/order-ops/workflows.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { spawnWorkerProcess } from '../support/worker-process.js';
+import { waitFor } from '../support/wait.js';
 
 /** Real worker processes killed with SIGKILL mid-activity; another worker finishes the task. */
 describe('a worker killed mid-task', () => {
@@ -16,15 +17,6 @@ describe('a worker killed mid-task', () => {
   afterAll(async () => {
     await env.close();
   });
-
-  async function waitFor(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (await check()) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('condition not met in time');
-  }
 
   it.each([
     { execution: 'regular' as const, via: 'the activity times out' },

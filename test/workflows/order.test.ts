@@ -8,6 +8,7 @@ import { orderWorkflow } from '../../examples/order-ops/workflows.js';
 import { sagaStateQuery } from '../../src/workflows/index.js';
 import { SAGA_STATE, TASK_STATUS } from '../../src/workflows/search-attributes.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
+import { waitFor } from '../support/wait.js';
 
 function order(overrides: Partial<OrderInput> = {}): OrderInput {
   const id = randomUUID().slice(0, 8);
@@ -267,12 +268,3 @@ describe('orderWorkflow: a saga over payments, email and our own tables', () => 
     expect(stats.replayed).toBe(0);
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('condition not met in time');
-}

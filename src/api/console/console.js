@@ -343,7 +343,11 @@ async function refresh(v) {
     taskError(null);
     renderTask(v, task);
   } catch (err) {
-    if (view === v) taskError(String(err));
+    if (view !== v) return;
+    taskError(String(err));
+    // A network error or a 5xx (a query that timed out under load) is worth another try: an ended
+    // task sends no more events that would refresh the view.
+    if (err instanceof ApiFailure && (err.status === 0 || err.status >= 500)) refreshSoon(v, 2_000);
   }
 }
 
