@@ -6,18 +6,15 @@
  * replay <= 1.3x a raw SELECT by primary key (goals, not assertions).
  */
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type pg from 'pg';
-import { loadConfig } from '../src/config.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPool } from '../src/db/pool.js';
-import { freePort } from '../src/dev/ports.js';
-import { startEmbeddedPostgres } from '../src/dev/postgres.js';
 import { fingerprint } from '../src/idempotency/keys.js';
 import { Ledger } from '../src/idempotency/ledger.js';
+import { benchDatabase, durabilitySettings } from './lib/postgres.js';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 2000);
 const WARMUP = 200;
@@ -50,38 +47,8 @@ async function opsPerSecond(total: number, op: (i: number) => Promise<unknown>):
   return Math.round(total / (Number(process.hrtime.bigint() - start) / 1e9));
 }
 
-async function database(): Promise<{ url: string; source: string; stop: () => Promise<void> }> {
-  const configured = loadConfig().databaseUrl;
-  if (configured) return { url: configured, source: 'DATABASE_URL', stop: () => Promise.resolve() };
-  const scratch = mkdtempSync(join(tmpdir(), 'onceflow-bench-'));
-  // As root, Postgres runs as the postgres user, which must be able to enter the scratch dir.
-  chmodSync(scratch, 0o755);
-  const pg = await startEmbeddedPostgres({
-    dataDir: join(scratch, 'pg'),
-    port: await freePort(),
-    ephemeral: true,
-  });
-  return {
-    url: pg.url,
-    source: 'embedded PostgreSQL, default durability',
-    stop: async () => {
-      await pg.stop();
-      rmSync(scratch, { recursive: true, force: true });
-    },
-  };
-}
-
-async function settings(pool: pg.Pool) {
-  const one = async (sql: string) => (await pool.query<Record<string, string>>(sql)).rows[0]!;
-  return {
-    version: (await one('SELECT version()')).version,
-    fsync: (await one('SHOW fsync')).fsync,
-    synchronousCommit: (await one('SHOW synchronous_commit')).synchronous_commit,
-  };
-}
-
 export async function run(): Promise<void> {
-  const db = await database();
+  const db = await benchDatabase();
   const pool = createPool(db.url, CONCURRENCY + 2);
   const ledger = new Ledger(pool);
   const scope = `bench-${randomUUID()}`;
@@ -161,7 +128,7 @@ export async function run(): Promise<void> {
     const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
     const results = {
       at: new Date().toISOString(),
-      database: { source: db.source, ...(await settings(pool)) },
+      database: { source: db.source, ...(await durabilitySettings(pool)) },
       machine: {
         cores: cpus().length,
         cpu: cpus()[0]?.model ?? 'unknown',

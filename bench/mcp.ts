@@ -18,16 +18,9 @@
  * Writes bench/results/mcp.json.
  */
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import type pg from 'pg';
-import { loadConfig } from '../src/config.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPool } from '../src/db/pool.js';
-import { freePort } from '../src/dev/ports.js';
-import { startEmbeddedPostgres } from '../src/dev/postgres.js';
 import { Ledger } from '../src/idempotency/ledger.js';
 import { callMcpTool, type McpCallResult } from '../src/mcp/call.js';
 import { McpConnections } from '../src/mcp/connections.js';
@@ -37,6 +30,7 @@ import { startSandbox } from '../src/sandbox/index.js';
 import type { EffectSpec, Intent } from '../src/tools/effects.js';
 import { effectIntent } from '../src/tools/intent.js';
 import { median, writeResult } from './lib/env.js';
+import { benchDatabase, durabilitySettings } from './lib/postgres.js';
 
 const ROUNDS = Number(process.env.MCP_ROUNDS ?? 300);
 const WARMUP = Number(process.env.MCP_WARMUP ?? 30);
@@ -64,37 +58,6 @@ const DESCRIBE: Record<Variant, string> = {
 
 const noop = () => undefined;
 const quiet = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
-
-async function database(): Promise<{ url: string; source: string; stop: () => Promise<void> }> {
-  const configured = loadConfig().databaseUrl;
-  if (configured) return { url: configured, source: 'DATABASE_URL', stop: () => Promise.resolve() };
-  const scratch = mkdtempSync(join(tmpdir(), 'onceflow-bench-'));
-  // As root, Postgres runs as the postgres user, which must be able to enter the scratch dir.
-  chmodSync(scratch, 0o755);
-  const pg = await startEmbeddedPostgres({
-    dataDir: join(scratch, 'pg'),
-    port: await freePort(),
-    ephemeral: true,
-    fast: FAST,
-  });
-  return {
-    url: pg.url,
-    source: `embedded PostgreSQL, ${FAST ? 'fsync off' : 'default durability'}`,
-    stop: async () => {
-      await pg.stop();
-      rmSync(scratch, { recursive: true, force: true });
-    },
-  };
-}
-
-async function settings(pool: pg.Pool) {
-  const one = async (sql: string) => (await pool.query<Record<string, string>>(sql)).rows[0]!;
-  return {
-    version: (await one('SELECT version()')).version?.split(',')[0],
-    fsync: (await one('SHOW fsync')).fsync,
-    synchronousCommit: (await one('SHOW synchronous_commit')).synchronous_commit,
-  };
-}
 
 interface Latency {
   p50Ms: number;
@@ -132,7 +95,7 @@ function expectOutcome(done: McpCallResult, outcome: McpCallResult['outcome']): 
 
 export async function run(): Promise<void> {
   const began = performance.now();
-  const db = await database();
+  const db = await benchDatabase({ fast: FAST });
   const pool = createPool(db.url, 10);
   const ledger = new Ledger(pool);
   const connections = new McpConnections({ clientInfo: { name: 'onceflow-bench', version: '0' } });
@@ -246,7 +209,7 @@ export async function run(): Promise<void> {
       rounds: ROUNDS,
       warmup: WARMUP,
       transport: 'Streamable HTTP, loopback, one session, sequential calls',
-      database: { source: db.source, ...(await settings(pool)) },
+      database: { source: db.source, ...(await durabilitySettings(pool)) },
       rows,
       keyedOverBaselineP50: ratio('keyed'),
       keyedReadFirstOverBaselineP50: ratio('keyedReadFirst'),
