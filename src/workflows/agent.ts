@@ -60,10 +60,7 @@ import { describeError, Saga, sagaStateQuery, sagaStateUpserter } from './saga.j
 import { CUSTOMER, DUPLICATES_PREVENTED, TASK_KIND, TASK_STATUS } from './search-attributes.js';
 import { onceflowPatched, startPatches } from './patches.js';
 import { mcpServer, type McpServerUse } from '../mcp/declare.js';
-import type { McpActivities } from '../mcp/activities.js';
-import type { McpToolList } from '../mcp/tool-info.js';
-import { buildMcpTools, MCP_TOOL_LIST_CHANGED, type McpServerReport } from './mcp-tools.js';
-import { mcpListCall } from './options.js';
+import { MCP_TOOL_LIST_CHANGED, openMcpSession, type McpServerReport } from './mcp-tools.js';
 
 /** An agent: its prompt, tools, limits and approval policy. See {@link defineAgent}. */
 export interface AgentDefinition<I extends AgentInput = AgentInput, P = unknown> {
@@ -154,19 +151,6 @@ function finalText(content: AssistantBlock[]): string {
     .filter((b): b is Extract<AssistantBlock, { type: 'text' }> => b.type === 'text')
     .map((b) => b.text)
     .join('\n');
-}
-
-/** Lists each server's tools, in parallel: one activity per server, recorded in history. */
-async function listMcpServers<P>(uses: readonly McpServerUse<P>[]): Promise<McpToolList[]> {
-  if (uses.length === 0) return [];
-  const mcp = proxyActivities<McpActivities>(mcpListCall);
-  return Promise.all(
-    uses.map((use) =>
-      mcp.mcpListTools.executeWithOptions({ summary: `list MCP tools of ${use.server}` }, [
-        { server: use.server },
-      ]),
-    ),
-  );
 }
 
 /** The workflow {@link defineAgent} returns. */
@@ -274,15 +258,17 @@ async function runAgent<I extends AgentInput, P>(
     ...(input.customerId ? [{ key: CUSTOMER, value: input.customerId }] : []),
   ]);
 
-  // MCP tools: listed once per session, before its first turn; later runs reuse the listing.
-  const mcpLists: McpToolList[] = carried?.mcp ?? (await listMcpServers(definition.mcp ?? []));
-  let schemas = baseSchemas;
-  if (definition.mcp?.length) {
-    const mcp = buildMcpTools(definition.mcp, mcpLists, new Set(toolMap.keys()));
-    for (const tool of mcp.tools) sessionTools.set(tool.name, tool);
-    schemas = [...baseSchemas, ...mcp.tools.map((t) => t.schema())];
-    mcpServers = mcp.servers;
-  }
+  // MCP tools: listed once per session, before its first turn; later runs reuse the listing. A session
+  // whose servers cannot be listed or do not fit the declarations fails here, having done nothing.
+  const mcp = await openMcpSession(definition.mcp ?? [], carried?.mcp, new Set(toolMap.keys())).catch(
+    (err: unknown) => {
+      setStatus('failed');
+      throw err;
+    },
+  );
+  for (const tool of mcp.tools) sessionTools.set(tool.name, tool);
+  const schemas = [...baseSchemas, ...mcp.tools.map((t) => t.schema())];
+  mcpServers = mcp.servers;
   if (carried)
     tools.restore(carried.toolCalls, carried.steps, carried.duplicatesPrevented, carried.approvals ?? []);
   const context: ConversationContext = { system, tools: schemas };
@@ -377,7 +363,7 @@ async function runAgent<I extends AgentInput, P>(
             runs: (carried?.runs ?? 1) + 1,
             transcriptStored: stored,
             approvals: tools.approvalsGiven(),
-            ...(mcpLists.length > 0 ? { mcp: mcpLists } : {}),
+            ...(mcp.lists.length > 0 ? { mcp: mcp.lists } : {}),
           },
         });
       }

@@ -3,13 +3,15 @@
  * declarations: each is a `Tool` like a `defineTool` one, so the loop keys, approves, records and
  * compensates it the same way. Deterministic: the same listing and declarations give the same tools.
  */
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import type { McpActivities } from '../mcp/activities.js';
 import { declaredKind, type McpServerUse, type McpToolDeclaration } from '../mcp/declare.js';
 import { MCP_ERROR_CODES } from '../mcp/errors.js';
 import { MCP_ACTIVITY, type McpToolRequest, type McpUndoRequest } from '../mcp/requests.js';
 import { mcpToolKind, type McpToolInfo, type McpToolKind, type McpToolList } from '../mcp/tool-info.js';
 import type { PreparedCall, Tool } from '../tools/define.js';
 import type { EffectSpec } from '../tools/effects.js';
+import { mcpListCall } from './options.js';
 
 /** Failure type of a session whose MCP declarations do not fit what the server lists. */
 export const MCP_TOOL_DECLARATION = 'MCP_TOOL_DECLARATION';
@@ -34,6 +36,36 @@ export interface McpSessionTools {
 }
 
 const NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/** A session's MCP tools and the listings they were built from (carried by continue-as-new). */
+export interface McpSession extends McpSessionTools {
+  lists: McpToolList[];
+}
+
+/**
+ * The MCP tools of an agent session: the listings a previous run carried, else each server listed now
+ * (one `mcpListTools` activity per server, in parallel, recorded in history), built into tools by
+ * {@link buildMcpTools}. Throws what listing or building throws (`MCP_SERVER_CONFIG`,
+ * `MCP_UNAVAILABLE` after its retries, `MCP_TOOL_DECLARATION`).
+ */
+export async function openMcpSession<P>(
+  uses: readonly McpServerUse<P>[],
+  carried: McpToolList[] | undefined,
+  taken: ReadonlySet<string>,
+): Promise<McpSession> {
+  if (uses.length === 0) return { lists: [], tools: [], servers: [] };
+  const mcp = proxyActivities<McpActivities>(mcpListCall);
+  const lists =
+    carried ??
+    (await Promise.all(
+      uses.map((use) =>
+        mcp.mcpListTools.executeWithOptions({ summary: `list MCP tools of ${use.server}` }, [
+          { server: use.server },
+        ]),
+      ),
+    ));
+  return { lists, ...buildMcpTools(uses, lists, taken) };
+}
 
 function propertiesOf(info: McpToolInfo): string[] {
   const props = info.inputSchema.properties;

@@ -1,10 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { ActivityFailure, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { supportAgent, type SupportAgentInput } from '../../examples/order-ops/support-agent.js';
 import { AesGcmCodec } from '../../src/codec/aes-gcm.js';
 import { activityCalls } from '../../src/history/activity-calls.js';
 import { undoKeyOf } from '../../src/tools/intent.js';
+import { TASK_STATUS } from '../../src/workflows/search-attributes.js';
 import {
   agentStatusQuery,
   approveUpdate,
@@ -336,5 +338,40 @@ describe('supportAgent over stdio: the desk as a process the worker spawns', () 
       [ref],
     );
     expect(ticket.rows).toEqual([{ status: 'deleted' }]);
+  });
+});
+
+describe('supportAgent on a worker that does not know its server', () => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    env = await createTestEnv({ mcp: [] });
+    await env.startWorker();
+  });
+  afterAll(async () => {
+    await env.close();
+  });
+
+  it('fails at the start with MCP_SERVER_CONFIG, before any model turn or effect', async () => {
+    const id = randomUUID().slice(0, 8);
+    const workflowId = `support-noserver-${id}`;
+    const err = await env.client.workflow
+      .execute(supportAgent, {
+        taskQueue: env.taskQueue,
+        workflowId,
+        args: [{ prompt: `Open ticket_ref=T-none-${id} customer_id=cust_${id}.`, scenario: 'desk-ticket' }],
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause;
+    expect(cause).toBeInstanceOf(ActivityFailure);
+    expect((cause as ActivityFailure).cause).toMatchObject({
+      type: 'MCP_SERVER_CONFIG',
+      nonRetryable: true,
+      message: expect.stringContaining('no MCP server named "desk"') as unknown,
+    });
+    const handle = env.client.workflow.getHandle(workflowId);
+    expect((await handle.describe()).typedSearchAttributes.get(TASK_STATUS)).toBe('failed');
+    const calls = activityCalls((await handle.fetchHistory()).events ?? []);
+    expect(calls.map((c) => c.type)).toEqual(['mcpListTools']);
   });
 });
